@@ -1,0 +1,135 @@
+// Incremental splitter of a growing markdown text into top-level blocks.
+//
+// A block ends at a blank line outside code fences and `$$` math blocks, but only once the
+// next non-blank line is known to start something new: an indented line (a list item's
+// continuation, an indented code block) or another list item after a list keeps the block
+// open, so loose lists and multi-paragraph list items stay one block. Only complete lines
+// are classified, and each line is looked at once: the cost of an append is the size of
+// the appended text, not of the whole answer.
+//
+// Known inaccuracy (documented in js/README.md): a reference-style link definition
+// (`[id]: url`) only affects links in its own block; IncrementalMarkdown re-renders the
+// whole text once at the end when the text has one.
+
+const FENCE_RE = /^(\s*)(`{3,}|~{3,})(.*)$/;
+const LIST_ITEM_RE = /^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)/;
+const BLANK_RE = /^[ \t]*\r?$/;
+
+export class BlockSplitter {
+  constructor() {
+    this.reset();
+  }
+
+  /** Forget everything: start a new text. */
+  reset() {
+    this._closed = []; // text of closed blocks (joined only on demand)
+    this._closedLength = 0;
+    this._open = ""; // text of the open block, including an unfinished last line
+    this._lineStart = 0; // offset in _open of the first line not yet classified
+    this._fence = null; // {ch, len} while inside a code fence
+    this._math = false; // inside a `$$` block
+    this._hasContent = false; // the open block has a non-blank line
+    this._isList = false; // the open block started with a list item
+    this._blankPending = false; // blank line(s) seen after content
+  }
+
+  /** The whole text so far (joins; not for the hot path). */
+  get text() {
+    return this._closed.join("") + this._open;
+  }
+
+  get length() {
+    return this._closedLength + this._open.length;
+  }
+
+  /** Offset in the whole text where the open block starts. */
+  get blockStart() {
+    return this._closedLength;
+  }
+
+  /** The still-open last block (may be incomplete). */
+  get openBlock() {
+    return this._open;
+  }
+
+  /**
+   * Append text; return the blocks that this append closed, in order. Costs the size of
+   * the open block plus the chunk, never the size of the whole text.
+   * @param {string} chunk
+   * @returns {string[]}
+   */
+  append(chunk) {
+    this._open += chunk;
+    const closed = [];
+    let nl = this._open.indexOf("\n", this._lineStart);
+    while (nl >= 0) {
+      const start = this._lineStart;
+      const boundary = this._line(this._open.slice(start, nl));
+      if (boundary) {
+        const block = this._open.slice(0, start);
+        closed.push(block);
+        this._closed.push(block);
+        this._closedLength += block.length;
+        this._open = this._open.slice(start);
+        nl -= start;
+      }
+      this._lineStart = nl + 1;
+      nl = this._open.indexOf("\n", this._lineStart);
+    }
+    return closed;
+  }
+
+  /** Classify one complete line; return true when a new block starts at it. */
+  _line(line) {
+    if (this._fence) {
+      const t = line.trim();
+      const f = this._fence;
+      if (t.length >= f.len && t[0] === f.ch && /^(`+|~+)$/.test(t)) this._fence = null;
+      return false;
+    }
+    if (this._math) {
+      if (line.includes("$$")) this._math = false;
+      return false;
+    }
+    if (BLANK_RE.test(line)) {
+      if (this._hasContent) this._blankPending = true;
+      return false;
+    }
+    let boundary = false;
+    if (this._blankPending) {
+      const indented = line[0] === " " || line[0] === "\t";
+      const listGoesOn = this._isList && LIST_ITEM_RE.test(line);
+      boundary = !indented && !listGoesOn;
+      this._blankPending = false;
+    }
+    if (boundary || !this._hasContent) {
+      this._isList = LIST_ITEM_RE.test(line);
+      this._hasContent = true;
+    }
+    const fence = FENCE_RE.exec(line);
+    if (fence && !(fence[2][0] === "`" && fence[3].includes("`"))) {
+      this._fence = { ch: fence[2][0], len: fence[2].length };
+    } else if (line.trimStart().startsWith("$$") && countOf(line, "$$") % 2 === 1) {
+      this._math = true;
+    }
+    return boundary;
+  }
+}
+
+/** Split a whole text into blocks at once (same rules as the incremental splitter). */
+export function splitBlocks(text) {
+  const s = new BlockSplitter();
+  const blocks = s.append(text);
+  if (s.openBlock.length > 0) blocks.push(s.openBlock);
+  return blocks;
+}
+
+function countOf(s, sub) {
+  let n = 0;
+  let i = s.indexOf(sub);
+  while (i >= 0) {
+    n++;
+    i = s.indexOf(sub, i + sub.length);
+  }
+  return n;
+}

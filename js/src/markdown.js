@@ -1,0 +1,222 @@
+// Markdown rendering for untrusted model output, and the incremental renderer.
+//
+// createRenderer() -> {render(src) -> sanitized HTML string}: markdown-it (html: false,
+// linkify), code highlighted by highlight.js (a fixed set of common languages, no
+// auto-detection), `$$`/`$` math by KaTeX, every link opened in a new tab with
+// rel="noopener noreferrer nofollow", and DOMPurify over the result as defence in depth.
+//
+// IncrementalMarkdown keeps closed blocks as DOM nodes rendered once; only the open block
+// is repaired (repair.js) and re-rendered on each update.
+
+import MarkdownIt from "markdown-it";
+import * as katexPluginModule from "@vscode/markdown-it-katex";
+import DOMPurify from "dompurify";
+import { BlockSplitter } from "./blocks.js";
+import { repairBlock } from "./repair.js";
+import { highlight, languageOf } from "./highlight.js";
+
+const katexPlugin = katexPluginModule.default?.default ?? katexPluginModule.default;
+
+const LINK_REL = "noopener noreferrer nofollow";
+const REFERENCE_DEFINITION_RE = /^ {0,3}\[[^\]\n]+\]:[ \t]*\S/m;
+const SANITIZE_CONFIG = {
+  ADD_ATTR: ["target", "encoding"],
+  ADD_TAGS: ["semantics", "annotation"], // KaTeX's MathML keeps its TeX source
+  FORBID_TAGS: ["style", "form", "input", "textarea", "select", "button", "iframe"],
+  ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto|tel):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
+};
+
+/**
+ * Build the markdown renderer.
+ * @param {{window?: Window}} [options] window for DOMPurify (defaults to the global one);
+ *   without any window (plain node) the DOMPurify pass is skipped.
+ */
+export function createRenderer(options = {}) {
+  const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
+  md.renderer.rules.fence = renderFence;
+  md.use(katexPlugin, { throwOnError: false, errorColor: "#888", enableFencedBlocks: true });
+  const defaultLinkOpen =
+    md.renderer.rules.link_open ?? ((tokens, idx, opts, env, self) => self.renderToken(tokens, idx, opts));
+  md.renderer.rules.link_open = (tokens, idx, opts, env, self) => {
+    tokens[idx].attrSet("target", "_blank");
+    tokens[idx].attrSet("rel", LINK_REL);
+    return defaultLinkOpen(tokens, idx, opts, env, self);
+  };
+  const purify = makePurifier(options.window ?? globalThis.window);
+  return {
+    md,
+    /** Render markdown source to sanitized HTML. */
+    render(src) {
+      const html = md.render(src);
+      return purify ? purify.sanitize(html, SANITIZE_CONFIG) : html;
+    },
+  };
+}
+
+function makePurifier(win) {
+  if (!win || !win.document) return null;
+  const purify = DOMPurify(win);
+  purify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.tagName === "A") {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", LINK_REL);
+    }
+  });
+  return purify;
+}
+
+function renderFence(tokens, idx, options, env, self) {
+  const token = tokens[idx];
+  const lang = languageOf(token.info);
+  const highlighted = highlight(token.content, lang);
+  const body = highlighted ?? escapeHtml(token.content);
+  const langLabel = lang ? `<span class="llmw-lang">${escapeHtml(lang)}</span>` : "<span></span>";
+  const codeClass = highlighted ? `hljs language-${escapeHtml(lang)}` : "hljs";
+  // A placeholder for the Copy button: the sanitizer forbids <button> in rendered output;
+  // the view puts a real button (button.llmw-copy) into each slot.
+  return (
+    `<div class="llmw-code"><div class="llmw-code-head">${langLabel}` +
+    `<span class="llmw-copy-slot"></span></div>` +
+    `<pre><code class="${codeClass}">${body}</code></pre></div>\n`
+  );
+}
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Markdown that grows by appends. Closed blocks are rendered once; the open block is
+ * repaired and re-rendered at most once per animation frame.
+ */
+export class IncrementalMarkdown {
+  /**
+   * @param {{document?: Document, renderer?: ReturnType<typeof createRenderer>,
+   *   schedule?: ((cb: () => void) => unknown) | null, onRender?: (el: Element) => void}} [options]
+   *   schedule: how to defer the open block's re-render (default requestAnimationFrame;
+   *   null = render synchronously). onRender is called for each element whose HTML changed.
+   */
+  constructor(options = {}) {
+    this.document = options.document ?? globalThis.document;
+    this.renderer = options.renderer ?? createRenderer({ window: this.document.defaultView });
+    this.schedule =
+      options.schedule !== undefined
+        ? options.schedule
+        : typeof requestAnimationFrame === "function"
+          ? (cb) => requestAnimationFrame(cb)
+          : null;
+    this.onRender = options.onRender ?? (() => {});
+    this.element = this.document.createElement("div");
+    this.element.className = "llmw-markdown";
+    this._reset();
+  }
+
+  _reset() {
+    this._splitter = new BlockSplitter();
+    this._blockHtml = []; // HTML of closed blocks
+    this._openEl = null;
+    this._openHtml = "";
+    this._pending = false;
+    this._final = false;
+    this.element.replaceChildren();
+  }
+
+  /** The whole markdown source so far. */
+  get text() {
+    return this._splitter.text;
+  }
+
+  get length() {
+    return this._splitter.length;
+  }
+
+  /** HTML of everything rendered (closed blocks + open block); for tests. */
+  get html() {
+    return this._blockHtml.join("") + this._openHtml;
+  }
+
+  /** Append streamed text. */
+  append(chunk) {
+    if (!chunk) return;
+    if (this._final) this._final = false;
+    for (const block of this._splitter.append(chunk)) this._closeBlock(block);
+    this._requestRender();
+  }
+
+  /** Replace the text (cheap when it only extends the current text). */
+  setText(text) {
+    const current = this._splitter.length;
+    if (text.length >= current && text.startsWith(this._splitter.text)) {
+      this.append(text.slice(current));
+      return;
+    }
+    this._reset();
+    this.append(text);
+  }
+
+  /**
+   * The text is complete: render the last block without repairs, and once re-render the
+   * whole text if it has reference-style link definitions (they reach across blocks).
+   */
+  finalize() {
+    this._final = true;
+    this._pending = false;
+    const text = this._splitter.text;
+    if (this._blockHtml.length > 0 && REFERENCE_DEFINITION_RE.test(text)) {
+      const html = this.renderer.render(text);
+      this._blockHtml = [];
+      this.element.replaceChildren();
+      this._openEl = null;
+      this._setOpenHtml(html);
+      return;
+    }
+    this._setOpenHtml(this._renderOpen());
+  }
+
+  /** Render a pending update now (tests, benchmarks). */
+  flush() {
+    if (!this._pending) return;
+    this._pending = false;
+    this._setOpenHtml(this._renderOpen());
+  }
+
+  _renderOpen() {
+    const src = this._splitter.openBlock;
+    if (!src) return "";
+    return this.renderer.render(this._final ? src : repairBlock(src));
+  }
+
+  _requestRender() {
+    if (this._pending) return;
+    this._pending = true;
+    if (this.schedule) this.schedule(() => this.flush());
+    else this.flush();
+  }
+
+  _closeBlock(block) {
+    const html = this.renderer.render(block);
+    const el = this._openEl ?? this._newBlockElement();
+    if (html !== this._openHtml || !this._openEl) {
+      el.innerHTML = html;
+      this.onRender(el);
+    }
+    this._blockHtml.push(html);
+    this._openEl = null;
+    this._openHtml = "";
+  }
+
+  _setOpenHtml(html) {
+    if (html === this._openHtml && this._openEl) return;
+    if (!this._openEl) this._openEl = this._newBlockElement();
+    this._openEl.innerHTML = html;
+    this._openHtml = html;
+    this.onRender(this._openEl);
+  }
+
+  _newBlockElement() {
+    const el = this.document.createElement("div");
+    el.className = "llmw-block";
+    this.element.appendChild(el);
+    return el;
+  }
+}

@@ -1,0 +1,77 @@
+"""Stream LLM answers into Jupyter notebooks, live.
+
+Headless:  `async for chunk in llmwidgets.stream("chatbot", "Hi")`, `await llmwidgets.complete(...)`
+Widgets:   `StreamWidget("chatbot", "prompt")`, `ChatWidget("chatbot")`, `compare([...], "prompt")`
+Magic:     `%load_ext llmwidgets`, then `%%llm chatbot` with the prompt as the cell body.
+
+Widgets are imported lazily so the headless API loads no widget machinery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llmwidgets.chunks import Message, Request, Response, StreamChunk, ToolCall, Usage
+from llmwidgets.config import Resolution, resolve
+from llmwidgets.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    LLMWidgetsError,
+    ModelNotFoundError,
+    OfflineModelUnavailable,
+    ProviderError,
+    RateLimitError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+)
+from llmwidgets.stream import ChunkStream, complete, stream
+
+if TYPE_CHECKING:
+    from llmwidgets.widgets.stream import StreamWidget
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "ChunkStream",
+    "ConfigurationError",
+    "LLMWidgetsError",
+    "Message",
+    "ModelNotFoundError",
+    "OfflineModelUnavailable",
+    "ProviderError",
+    "RateLimitError",
+    "Request",
+    "Resolution",
+    "Response",
+    "StreamChunk",
+    "StreamInterruptedError",
+    "StreamTimeoutError",
+    "StreamWidget",
+    "ToolCall",
+    "Usage",
+    "complete",
+    "load_ipython_extension",
+    "resolve",
+    "stream",
+]
+
+_LAZY = {
+    "StreamWidget": "llmwidgets.widgets.stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmwidgets' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext llmwidgets`: registers the `%%llm` / `%llm` magics."""
+    from llmwidgets.magics import register
+
+    register(ipython)

@@ -1,0 +1,260 @@
+"""The data that flows through llmwidgets: requests in, chunks out, one response at the end.
+
+`StreamChunk` follows llmring's chunk model so code written against llmring reads the same here.
+Everything is a small dataclass: cheap to build per chunk, easy to print, easy to compare in tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jiter
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+#: Normalised finish reasons. Providers keep their raw value in `StreamChunk.raw_finish_reason`.
+FinishReason = Literal["stop", "length", "tool_calls", "cancelled", "error", "content_filter"]
+
+_FINISH_MAP: dict[str, FinishReason] = {
+    # OpenAI and compatible servers
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    # Anthropic
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+    # ours
+    "cancelled": "cancelled",
+    "error": "error",
+}
+
+
+def normalize_finish_reason(raw: str | None) -> FinishReason | None:
+    """Map a provider's stop reason onto the small shared vocabulary (unknown values read as stop)."""
+    if raw is None:
+        return None
+    return _FINISH_MAP.get(raw, "stop")
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass
+class ToolCall:
+    """One tool call, possibly still streaming: `arguments` grows as fragments arrive."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+    @property
+    def parsed_arguments(self) -> dict[str, Any] | None:
+        """The arguments as an object once the JSON is whole, else None (never raises)."""
+        if not self.arguments:
+            return None
+        try:
+            value = json.loads(self.arguments)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.name) and (self.arguments == "" or self.parsed_arguments is not None)
+
+    @property
+    def partial_arguments(self) -> Any:
+        """A best-effort view of unfinished JSON arguments, safe to show while they stream."""
+        if not self.arguments:
+            return {}
+        try:
+            return jiter.from_json(self.arguments.encode(), partial_mode="trailing-strings")
+        except ValueError:
+            return None
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments or "{}"},
+        }
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A fragment of a tool call as providers send it: any field may be missing."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+class ToolCallAccumulator:
+    """Assembles tool-call fragments by index; fragments of different calls may interleave."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, ToolCall] = {}
+
+    def add(self, delta: ToolCallDelta) -> ToolCall:
+        call = self._calls.get(delta.index)
+        if call is None:
+            call = self._calls[delta.index] = ToolCall(index=delta.index)
+        if delta.id:
+            call.id = delta.id
+        if delta.name:
+            call.name = delta.name
+        call.arguments += delta.arguments
+        return call
+
+    def extend(self, deltas: Iterable[ToolCallDelta]) -> None:
+        for d in deltas:
+            self.add(d)
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [self._calls[i] for i in sorted(self._calls)]
+
+    def __bool__(self) -> bool:
+        return bool(self._calls)
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """One piece of a streamed answer.
+
+    `delta` is answer text only; model reasoning travels in `thinking` so it never mixes with it.
+    `usage` arrives on the final chunk; `tool_calls` holds the calls accumulated so far.
+    """
+
+    delta: str = ""
+    model: str = ""
+    finish_reason: FinishReason | None = None
+    raw_finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    thinking: str = ""
+
+
+@dataclass
+class Message:
+    role: Role
+    content: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def to_openai(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [tc.to_openai() for tc in self.tool_calls]
+        if self.tool_call_id:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name:
+            out["name"] = self.name
+        return out
+
+    @classmethod
+    def coerce(cls, value: Message | dict[str, Any]) -> Message:
+        if isinstance(value, Message):
+            return value
+        content = value.get("content") or ""
+        if isinstance(content, list):  # OpenAI content parts: keep the text ones
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        calls = [
+            ToolCall(
+                index=i,
+                id=tc.get("id", ""),
+                name=tc.get("function", {}).get("name", ""),
+                arguments=tc.get("function", {}).get("arguments", ""),
+            )
+            for i, tc in enumerate(value.get("tool_calls") or [])
+        ]
+        return cls(
+            role=value["role"],
+            content=str(content),
+            tool_calls=calls,
+            tool_call_id=value.get("tool_call_id"),
+            name=value.get("name"),
+        )
+
+
+Prompt = str | Sequence[Message | dict[str, Any]]
+
+
+def to_messages(prompt: Prompt) -> list[Message]:
+    if isinstance(prompt, str):
+        return [Message("user", prompt)]
+    return [Message.coerce(m) for m in prompt]
+
+
+@dataclass
+class Request:
+    """What a provider is asked for. `model` is the provider's own model name once resolved."""
+
+    model: str
+    messages: list[Message]
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    timeout: float = 60.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Response:
+    """The whole answer, built from the chunks of one stream."""
+
+    text: str
+    model: str
+    finish_reason: FinishReason | None = None
+    raw_finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    thinking: str = ""
+    time_to_first_token: float | None = None
+    total_time: float | None = None
+    alias: str = ""
+    provider: str = ""
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.usage is None or not self.total_time or self.time_to_first_token is None:
+            return None
+        gen = self.total_time - self.time_to_first_token
+        return self.usage.output_tokens / gen if gen > 0 else None
+
+    def to_message(self) -> Message:
+        return Message("assistant", self.text, tool_calls=list(self.tool_calls))
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,234 @@
+"""`StreamWidget`: one streamed answer in a cell, the view every other widget reuses.
+
+The kernel owns the text and the status; views only render. While streaming, text travels as
+append-only `delta` messages (see `streamer.py`); small state (status, metrics, error) is synced
+as traits, and the whole answer is set as the `final_text` trait once the stream ends so that
+saved widget state and late views have it without asking.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from llmwidgets.chunks import Prompt, Response, Usage
+from llmwidgets.config import Config
+from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.stream import stream
+from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+BUILD_HINT = (
+    "The llmwidgets front end is not built. From a source checkout run: "
+    "npm --prefix js ci && npm --prefix js run build"
+)
+
+
+def _static(name: str) -> Path | str:
+    path = STATIC / name
+    if not path.is_file():
+        if name.endswith(".js"):
+            return f"export default {{ render({{ el }}) {{ el.textContent = {BUILD_HINT!r}; }} }};"
+        return ""
+    return path
+
+
+class StreamWidget(anywidget.AnyWidget):
+    """Streams one answer into a cell with live markdown, a token counter and Stop.
+
+        w = StreamWidget("chatbot", "Explain monads in one paragraph")
+        w                      # shows it; the answer streams after the cell returns
+        response = await w     # in a later cell (or the same one) once it ends
+
+    Stop (the button, or `w.stop()`) cancels the kernel task and closes the HTTP response;
+    the partial answer stays. Errors are shown in plain words, also with the partial answer.
+    """
+
+    _esm = _static("stream.js")
+    _css = _static("stream.css")
+
+    status = traitlets.Unicode("idle").tag(sync=True)
+    metrics = traitlets.Dict().tag(sync=True)
+    error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    final_text = traitlets.Unicode("").tag(sync=True)
+    model_label = traitlets.Unicode("").tag(sync=True)
+    label_note = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        model: str = "chatbot",
+        prompt: Prompt | None = None,
+        *,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        config: str | os.PathLike[str] | Config | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__()
+        self.flush_interval = flush_interval
+        self.run: StreamRun | None = None
+        self._startup_error: LLMWidgetsError | None = None
+        self._display_ids: list[str] = []
+        self._end_callbacks: list[Callable[[StreamWidget], None]] = []
+        self.on_msg(self._on_view_message)
+        if prompt is not None:
+            self.start(model, prompt, config=config, **options)
+
+    # -- Python API ------------------------------------------------------------------------
+    def start(
+        self,
+        model: str = "chatbot",
+        prompt: Prompt = "",
+        *,
+        config: str | os.PathLike[str] | Config | None = None,
+        **options: Any,
+    ) -> StreamWidget:
+        """Start streaming an answer into this widget (stops any stream already running)."""
+        self.stop()
+        self._startup_error = None
+        self.send({"type": "reset"})
+        try:
+            chunks = stream(model, prompt, config=config, **options)
+        except LLMWidgetsError as exc:  # bad alias or config: nothing was sent
+            self._startup_error = exc
+            self.run = None
+            self.model_label = model
+            self.final_text = ""
+            self.error = ErrorInfo(exc.title, exc.message).to_dict()
+            self.status = "error"
+            return self
+        self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
+        self.run.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the running stream, keeping what has arrived."""
+        if self.run is not None:
+            self.run.stop()
+
+    async def wait(self) -> Response:
+        """Wait for the answer to end; returns the Response, raises the error if it failed."""
+        if self._startup_error is not None:
+            raise self._startup_error
+        if self.run is None:
+            raise RuntimeError("Nothing is streaming: call start(model, prompt) first.")
+        return await self.run.wait()
+
+    def __await__(self) -> Generator[Any, None, Response]:
+        return self.wait().__await__()
+
+    @property
+    def text(self) -> str:
+        """The answer so far (all of it once the stream has ended)."""
+        return self.run.text if self.run is not None else ""
+
+    @property
+    def response(self) -> Response | None:
+        """The final Response once the stream has ended, else None."""
+        return self.run.response if self.run is not None and self.run.done else None
+
+    @property
+    def usage(self) -> Usage | None:
+        r = self.response
+        return r.usage if r is not None else None
+
+    def on_end(self, callback: Callable[[StreamWidget], None]) -> None:
+        """Call `callback(widget)` each time a stream in this widget ends (done, stopped, error)."""
+        self._end_callbacks.append(callback)
+
+    # -- display ---------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        """Show the live view under a display id, so the end can add a markdown copy of the answer.
+
+        A widget view is blank on GitHub, in nbconvert output and in VS Code's saved files; the
+        markdown in the same output bundle keeps the answer readable there.
+        """
+        from IPython.display import display
+
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self.mimebundle(), raw=True, display_id=display_id)
+
+    def mimebundle(self) -> dict[str, Any]:
+        """The output bundle: the widget view, plus the answer as markdown once it has ended."""
+        data: dict[str, Any] = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 1,
+                "model_id": self.model_id,
+            },
+            "text/plain": self.plain_text(),
+        }
+        if self.status in ENDED:
+            data["text/markdown"] = self.markdown()
+        return data
+
+    def markdown(self) -> str:
+        """The answer as markdown, with a line saying which model wrote it and how it ended."""
+        body = self.final_text or self.text
+        foot = [f"*{self.model_label}*"] if self.model_label else []
+        if self.status == "stopped":
+            foot.append("*stopped*")
+        if self.status == "error" and self.error:
+            foot.append(f"**{self.error['title']}:** {self.error['message']}")
+        return body + ("\n\n" + " · ".join(foot) if foot else "")
+
+    def plain_text(self) -> str:
+        if self.status not in ENDED:
+            return f"<{self.model_label or 'llmwidgets'}: {self.status}>"
+        err = f"\n[{self.error['title']}: {self.error['message']}]" if self.error else ""
+        return (self.final_text or self.text) + err
+
+    def _update_displays(self) -> None:
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        bundle = self.mimebundle()
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
+
+    # -- StreamSink ------------------------------------------------------------------------
+    def on_stream_start(self, run: StreamRun) -> None:
+        self.final_text = ""
+        self.error = None
+        self.model_label = run.chunks.target.spec
+        self.label_note = ""
+        self.metrics = run.metrics().to_dict()
+        self.status = "waiting"
+
+    def on_stream_delta(self, run: StreamRun, seq: int, text: str) -> None:
+        if self.status != "streaming":
+            # The first delta also fixes which model answered (fallbacks happen before it).
+            self.model_label = run.chunks.target.spec
+            self.label_note = run.chunks.label
+            self.status = "streaming"
+        self.send({"type": "delta", "seq": seq, "text": text, "metrics": run.metrics().to_dict()})
+
+    def on_stream_end(self, run: StreamRun) -> None:
+        self.label_note = run.chunks.label
+        self.model_label = run.chunks.target.spec
+        with self.hold_sync():
+            self.final_text = run.text
+            self.metrics = run.metrics().to_dict()
+            self.error = run.error_info.to_dict() if run.error_info else None
+            self.status = run.status
+        self._update_displays()
+        for callback in self._end_callbacks:
+            callback(self)
+
+    # -- view messages ---------------------------------------------------------------------
+    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "stop":
+            self.stop()
+        elif kind == "hello":
+            seq, text = self.run.snapshot() if self.run is not None else (0, "")
+            self.send({"type": "snapshot", "seq": seq, "text": text})

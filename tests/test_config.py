@@ -1,0 +1,258 @@
+"""Alias resolution: discovery order, table entries, fallbacks, zero-config chatbot, errors."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmwidgets.config import (
+    CONFIG_ENV,
+    find_config_file,
+    load_config,
+    resolve,
+    zero_config_chatbot,
+)
+from llmwidgets.errors import ConfigurationError
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run each test in an empty folder with no config env, keys or user config."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setattr("llmwidgets.config._user_config_dir", lambda: tmp_path / "user-config")
+    return tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_explicit_path_wins_over_env_and_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    explicit = write(tmp_path / "x" / "mine.toml", '[aliases]\na = "openai:one"\n')
+    env = write(tmp_path / "env.toml", '[aliases]\na = "openai:two"\n')
+    write(tmp_path / "llmwidgets.toml", '[aliases]\na = "openai:three"\n')
+    monkeypatch.setenv(CONFIG_ENV, str(env))
+    assert resolve("a", config=explicit).target.model == "one"
+
+
+def test_env_var_wins_over_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    env = write(tmp_path / "env.toml", '[aliases]\na = "openai:two"\n')
+    write(tmp_path / "llmwidgets.toml", '[aliases]\na = "openai:three"\n')
+    monkeypatch.setenv(CONFIG_ENV, str(env))
+    assert resolve("a").target.model == "two"
+
+
+def test_file_in_a_parent_folder_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\na = "openai:parent"\n')
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert find_config_file() == tmp_path / "llmwidgets.toml"
+    assert resolve("a").target.model == "parent"
+
+
+def test_pyproject_tool_table_is_used(tmp_path: Path):
+    write(tmp_path / "pyproject.toml", '[tool.llmwidgets.aliases]\na = "anthropic:claude"\n')
+    res = resolve("a")
+    assert (res.target.provider, res.target.model) == ("anthropic", "claude")
+    assert res.source == tmp_path / "pyproject.toml"
+
+
+def test_pyproject_without_tool_table_is_skipped(tmp_path: Path):
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
+    assert find_config_file() is None
+
+
+def test_llmwidgets_toml_beats_pyproject_in_the_same_folder(tmp_path: Path):
+    write(tmp_path / "pyproject.toml", '[tool.llmwidgets.aliases]\na = "openai:py"\n')
+    write(tmp_path / "llmwidgets.toml", '[aliases]\na = "openai:toml"\n')
+    assert resolve("a").target.model == "toml"
+
+
+def test_user_config_folder_is_the_last_resort(tmp_path: Path):
+    write(tmp_path / "user-config" / "llmwidgets.toml", '[aliases]\na = "openai:user"\n')
+    assert resolve("a").target.model == "user"
+
+
+def test_table_entry_carries_defaults(tmp_path: Path):
+    write(
+        tmp_path / "llmwidgets.toml",
+        """
+[aliases.fast]
+model = "openai:gpt-4o-mini"
+base_url = "http://127.0.0.1:9/v1"
+api_key_env = "MY_KEY"
+temperature = 0.2
+max_tokens = 100
+system = "Be brief."
+options = { seed = 7 }
+""",
+    )
+    t = resolve("fast").target
+    assert (t.base_url, t.api_key_env, t.temperature, t.max_tokens, t.system) == (
+        "http://127.0.0.1:9/v1",
+        "MY_KEY",
+        0.2,
+        100,
+        "Be brief.",
+    )
+    assert t.options == {"seed": 7}
+
+
+def test_fallbacks_expand_in_order_including_other_aliases(tmp_path: Path):
+    write(
+        tmp_path / "llmwidgets.toml",
+        """
+[aliases]
+backup = "ollama:llama3.2"
+main = { model = "anthropic:claude-haiku-4-5", fallbacks = ["openai:gpt-4o-mini", "backup"] }
+""",
+    )
+    specs = [t.spec for t in resolve("main").targets]
+    assert specs == ["anthropic:claude-haiku-4-5", "openai:gpt-4o-mini", "ollama:llama3.2"]
+
+
+def test_alias_cycle_is_reported(tmp_path: Path):
+    write(
+        tmp_path / "llmwidgets.toml",
+        """
+[aliases]
+a = { model = "openai:x", fallbacks = ["b"] }
+b = { model = "openai:y", fallbacks = ["a"] }
+""",
+    )
+    with pytest.raises(ConfigurationError, match="cycle"):
+        resolve("a")
+
+
+def test_provider_model_needs_no_config():
+    res = resolve("openai:gpt-4o-mini")
+    assert res.target.spec == "openai:gpt-4o-mini"
+    assert res.reason == "named directly"
+
+
+def test_unknown_alias_lists_the_aliases_that_exist(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\nfast = "openai:a"\njudge = "openai:b"\n')
+    with pytest.raises(ConfigurationError) as err:
+        resolve("fsat")
+    msg = str(err.value)
+    assert "'fsat'" in msg and "fast" in msg and "judge" in msg and "chatbot" in msg
+    assert str(tmp_path / "llmwidgets.toml") in msg
+
+
+def test_unknown_alias_without_a_file_says_how_to_create_one():
+    with pytest.raises(ConfigurationError, match="no llmwidgets.toml found"):
+        resolve("judge")
+
+
+def test_unknown_provider_lists_the_known_ones():
+    with pytest.raises(ConfigurationError) as err:
+        resolve("opnai:gpt-4o")
+    assert "'opnai'" in str(err.value) and "anthropic" in str(err.value)
+
+
+def test_broken_toml_names_the_file_and_the_problem(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", "[aliases\nchatbot = 'x'\n")
+    with pytest.raises(ConfigurationError) as err:
+        load_config()
+    assert "llmwidgets.toml is not valid TOML" in str(err.value)
+    assert "line 1" in str(err.value)
+
+
+def test_entry_without_provider_prefix_is_explained(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\nchatbot = "gpt-4o"\n')
+    with pytest.raises(ConfigurationError, match="provider:model"):
+        resolve("chatbot")
+
+
+def test_unknown_key_in_alias_table_is_named(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases.a]\nmodel = "openai:x"\ntemprature = 1\n')
+    with pytest.raises(ConfigurationError, match="temprature"):
+        resolve("a")
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        resolve("a", config=tmp_path / "nope.toml")
+
+
+def test_env_var_pointing_nowhere_says_to_fix_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigurationError, match=f"unset {CONFIG_ENV}"):
+        resolve("chatbot")
+
+
+def test_alias_in_file_overrides_zero_config_chatbot(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\nchatbot = "openai:from-file"\n')
+    assert resolve("chatbot").target.model == "from-file"
+
+
+def test_zero_config_prefers_anthropic_key_then_openai():
+    both = {"ANTHROPIC_API_KEY": "a" * 20, "OPENAI_API_KEY": "b" * 20}
+    assert zero_config_chatbot(both, local_servers=()).target.provider == "anthropic"
+    only_openai = {"OPENAI_API_KEY": "b" * 20}
+    res = zero_config_chatbot(only_openai, local_servers=())
+    assert res.target.provider == "openai"
+    assert "OPENAI_API_KEY is set" in res.reason
+
+
+@pytest.fixture
+def compatible_server() -> Iterator[str]:
+    """A real local OpenAI-compatible /v1/models endpoint on 127.0.0.1."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"object": "list", "data": [{"id": "qwen2.5:0.5b"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_zero_config_uses_a_running_local_server(compatible_server: str):
+    res = zero_config_chatbot({}, local_servers=[("Nothing", "http://127.0.0.1:9/v1"),
+                                                  ("llama.cpp", compatible_server)])
+    assert res.target.model == "qwen2.5:0.5b"
+    assert res.target.base_url == compatible_server
+    assert "llama.cpp is running" in res.reason
+
+
+def test_zero_config_falls_back_to_the_offline_model_and_says_so():
+    from llmwidgets.providers.local import offline_available
+
+    res = zero_config_chatbot({}, local_servers=())
+    if offline_available():
+        assert res.target.spec == "local:smollm2"
+        assert "offline model" in res.reason
+    else:
+        assert res.target.provider == "replay"
+        assert "pip install" in res.reason
+
+
+def test_resolution_prints_which_and_why():
+    text = str(zero_config_chatbot({"OPENAI_API_KEY": "x" * 20}, local_servers=()))
+    assert text.startswith("chatbot = openai:gpt-4o-mini")
+    assert "OPENAI_API_KEY is set" in text

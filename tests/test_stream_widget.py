@@ -1,0 +1,202 @@
+"""StreamWidget and its streamer, kernel side: what a view receives, over a recording comm.
+
+The provider is the real OpenAI SDK talking HTTP to the loopback wire server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from llmwidgets import ProviderError, StreamWidget
+from llmwidgets.errors import ConfigurationError
+from tests.recording_comm import CommRecorder, RecordingComm, recorder  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("openai_key")
+
+SAMPLE = "# Title\n\nSome **bold** text, a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
+
+
+@pytest.fixture
+def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-widget-0000000000")
+
+
+def widget(wire: Any, model: str, **kw: Any) -> StreamWidget:
+    return StreamWidget(f"openai:{model}", "hi", base_url=wire.openai_base_url, **kw)
+
+
+def text_model(wire: Any, text: str, chunk: int = 4, delay: float = 0.0) -> str:
+    wire.add_text("t", text)
+    return f"text:t?chunk={chunk}&delay={delay}"
+
+
+async def ended(w: StreamWidget, timeout: float = 10) -> None:
+    assert w.run is not None
+    await asyncio.wait_for(asyncio.shield(w.run.task), timeout)  # type: ignore[arg-type]
+
+
+def comm_of(w: StreamWidget) -> RecordingComm:
+    assert isinstance(w.comm, RecordingComm)
+    return w.comm
+
+
+async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, SAMPLE, chunk=3, delay=0.002))
+    await ended(w)
+    deltas = comm_of(w).deltas()
+    assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
+    assert "".join(d["text"] for d in deltas) == SAMPLE
+    assert w.text == SAMPLE
+
+
+async def test_each_byte_of_the_answer_is_sent_once(recorder, wire_server):
+    answer = "word " * 4000
+    w = widget(wire_server, text_model(wire_server, answer, chunk=5))
+    await ended(w)
+    sent = sum(len(d["text"]) for d in comm_of(w).deltas())
+    assert sent == len(answer)
+
+
+async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
+    answer = "x" * 2000  # 500 chunks, ~1 ms apart
+    w = widget(wire_server, text_model(wire_server, answer, chunk=4, delay=0.001),
+               flush_interval=0.05)
+    await ended(w)
+    n = len(comm_of(w).deltas())
+    elapsed = w.run.metrics().elapsed  # type: ignore[union-attr]
+    assert n < 500 / 5
+    assert n <= elapsed / 0.05 + 3
+
+
+async def test_the_first_token_is_sent_at_once(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "a" * 40, chunk=1, delay=0.02),
+               flush_interval=10)
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if comm_of(w).deltas():
+            break
+    assert comm_of(w).deltas()[0] == {
+        "type": "delta", "seq": 1, "text": "a", "metrics": comm_of(w).deltas()[0]["metrics"]
+    }
+    w.stop()
+    await ended(w)
+
+
+async def test_the_end_sets_final_text_status_and_exact_usage(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, SAMPLE))
+    response = await w
+    assert w.final_text == SAMPLE == response.text
+    assert w.status == "done"
+    assert w.metrics["estimated"] is False
+    assert w.metrics["output_tokens"] == response.usage.output_tokens  # type: ignore[union-attr]
+    assert response.finish_reason == "stop"
+    assert w.model_label == "openai:" + response.model or w.model_label.startswith("openai:")
+
+
+async def test_status_is_waiting_then_streaming_then_done(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "abc" * 50, chunk=3, delay=0.005))
+    seen = [w.status]
+    w.observe(lambda ch: seen.append(ch["new"]), "status")
+    await ended(w)
+    assert seen == ["waiting", "streaming", "done"]
+
+
+async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(recorder, wire_server):
+    answer = "".join(f"{i:04d} " for i in range(400))
+    w = widget(wire_server, text_model(wire_server, answer, chunk=5, delay=0.002))
+    while len(comm_of(w).deltas()) < 3:
+        await asyncio.sleep(0.005)
+    comm_of(w).view_says({"type": "hello", "last_seq": -1})
+    snap = next(c for c in comm_of(w).customs() if c["type"] == "snapshot")
+    await ended(w)
+    later = [d for d in comm_of(w).deltas() if d["seq"] > snap["seq"]]
+    assert [d["seq"] for d in later] == list(range(snap["seq"] + 1, snap["seq"] + 1 + len(later)))
+    assert snap["text"] + "".join(d["text"] for d in later) == answer
+
+
+async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "abcdef" * 20))
+    await ended(w)
+    comm_of(w).view_says({"type": "hello", "last_seq": 1})
+    snap = comm_of(w).customs()[-1]
+    assert snap["type"] == "snapshot"
+    assert snap["text"] == "abcdef" * 20
+    assert snap["seq"] == comm_of(w).deltas()[-1]["seq"]
+
+
+async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "y" * 4000, chunk=4, delay=0.005))
+    while len(w.text) < 40:
+        await asyncio.sleep(0.005)
+    stopped_at = time.monotonic()
+    w.stop()
+    await ended(w)
+    partial = w.text
+    assert w.status == "stopped"
+    assert 40 <= len(partial) < 4000
+    assert w.final_text == partial
+    assert w.response is not None and w.response.finish_reason == "cancelled"
+    for _ in range(100):
+        if wire_server.disconnects:
+            break
+        await asyncio.sleep(0.002)
+    assert wire_server.disconnects, "the server never saw the client go away"
+    assert wire_server.disconnects[-1].at - stopped_at < 0.1
+
+
+async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "z" * 4000, chunk=4, delay=0.005))
+    while not w.text:
+        await asyncio.sleep(0.005)
+    comm_of(w).view_says({"type": "stop"})
+    await ended(w)
+    assert w.status == "stopped"
+    sent_after_stop = len(comm_of(w).deltas())
+    await asyncio.sleep(0.05)
+    assert len(comm_of(w).deltas()) == sent_after_stop
+
+
+async def test_an_error_mid_stream_is_shown_and_keeps_the_partial_answer(recorder, wire_server):
+    w = widget(wire_server, "error-mid-stream")
+    with pytest.raises(ProviderError) as err:
+        await w
+    assert w.status == "error"
+    assert w.error is not None and w.error["title"] == "Provider error"
+    assert w.error["message"]
+    assert w.final_text and w.final_text == err.value.partial_text == w.text
+
+
+async def test_an_unknown_alias_is_an_error_in_the_widget_and_sends_nothing(recorder, wire_server):
+    w = StreamWidget("no-such-alias", "hi")
+    assert w.status == "error"
+    assert w.error is not None and "Aliases that exist" in w.error["message"]
+    assert wire_server.requests == []
+    with pytest.raises(ConfigurationError):
+        await w
+
+
+async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "first"))
+    await ended(w)
+    w.start("openai:" + text_model(wire_server, "second"), "again",
+            base_url=wire_server.openai_base_url)
+    await ended(w)
+    customs = comm_of(w).customs()
+    reset_at = max(i for i, c in enumerate(customs) if c["type"] == "reset")
+    after = [c for c in customs[reset_at:] if c["type"] == "delta"]
+    assert after[0]["seq"] == 1
+    assert "".join(d["text"] for d in after) == "second" == w.final_text
+
+
+async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETSECRET123456")
+    w = widget(wire_server, "http-401")
+    with pytest.raises(Exception):
+        await w
+    everything = repr([s.data for s in comm_of(w).log]) + repr(w.get_state())
+    assert "SECRETSECRET" not in everything
+    assert w.error is not None and "OPENAI_API_KEY" in w.error["message"]
