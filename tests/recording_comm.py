@@ -30,8 +30,14 @@ class RecordingComm(BaseComm):
         self.log = []
         super().__init__(*args, **kwargs)
 
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
-                    buffers: Any = None, **keys: Any) -> None:
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: Any = None,
+        metadata: Any = None,
+        buffers: Any = None,
+        **keys: Any,
+    ) -> None:
         data = data or {}
         self.log.append(Sent(msg_type, data, len(json.dumps(data, default=str))))
 
@@ -55,7 +61,9 @@ class RecordingComm(BaseComm):
 
     def view_says(self, content: dict[str, Any]) -> None:
         """Deliver a message from the view, as the kernel would."""
-        self.handle_msg({"content": {"data": {"method": "custom", "content": content}}})
+        self.handle_msg(
+            {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+        )
 
 
 @dataclass

@@ -233,8 +233,9 @@ def compatible_server() -> Iterator[str]:
 
 
 def test_zero_config_uses_a_running_local_server(compatible_server: str):
-    res = zero_config_chatbot({}, local_servers=[("Nothing", "http://127.0.0.1:9/v1"),
-                                                  ("llama.cpp", compatible_server)])
+    res = zero_config_chatbot(
+        {}, local_servers=[("Nothing", "http://127.0.0.1:9/v1"), ("llama.cpp", compatible_server)]
+    )
     assert res.target.model == "qwen2.5:0.5b"
     assert res.target.base_url == compatible_server
     assert "llama.cpp is running" in res.reason

@@ -63,8 +63,9 @@ async def test_each_byte_of_the_answer_is_sent_once(recorder, wire_server):
 
 async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
     answer = "x" * 2000  # 500 chunks, ~1 ms apart
-    w = widget(wire_server, text_model(wire_server, answer, chunk=4, delay=0.001),
-               flush_interval=0.05)
+    w = widget(
+        wire_server, text_model(wire_server, answer, chunk=4, delay=0.001), flush_interval=0.05
+    )
     await ended(w)
     n = len(comm_of(w).deltas())
     elapsed = w.run.metrics().elapsed  # type: ignore[union-attr]
@@ -73,15 +74,16 @@ async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
 
 
 async def test_the_first_token_is_sent_at_once(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "a" * 40, chunk=1, delay=0.02),
-               flush_interval=10)
+    w = widget(
+        wire_server, text_model(wire_server, "a" * 40, chunk=1, delay=0.02), flush_interval=10
+    )
     for _ in range(200):
         await asyncio.sleep(0.01)
         if comm_of(w).deltas():
             break
-    assert comm_of(w).deltas()[0] == {
-        "type": "delta", "seq": 1, "text": "a", "metrics": comm_of(w).deltas()[0]["metrics"]
-    }
+    first = comm_of(w).deltas()[0]
+    assert (first["seq"], first["text"]) == (1, "a")
+    assert first["metrics"]["estimated"] is True
     w.stop()
     await ended(w)
 
@@ -94,7 +96,7 @@ async def test_the_end_sets_final_text_status_and_exact_usage(recorder, wire_ser
     assert w.metrics["estimated"] is False
     assert w.metrics["output_tokens"] == response.usage.output_tokens  # type: ignore[union-attr]
     assert response.finish_reason == "stop"
-    assert w.model_label == "openai:" + response.model or w.model_label.startswith("openai:")
+    assert w.model_label.startswith("openai:text:t")
 
 
 async def test_status_is_waiting_then_streaming_then_done(recorder, wire_server):
@@ -182,8 +184,9 @@ async def test_an_unknown_alias_is_an_error_in_the_widget_and_sends_nothing(reco
 async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_server):
     w = widget(wire_server, text_model(wire_server, "first"))
     await ended(w)
-    w.start("openai:" + text_model(wire_server, "second"), "again",
-            base_url=wire_server.openai_base_url)
+    w.start(
+        "openai:" + text_model(wire_server, "second"), "again", base_url=wire_server.openai_base_url
+    )
     await ended(w)
     customs = comm_of(w).customs()
     reset_at = max(i for i, c in enumerate(customs) if c["type"] == "reset")

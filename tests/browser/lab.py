@@ -328,6 +328,8 @@ class LabPage:
         """Keep the page's console and uncaught errors: failure messages show them."""
         self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
         self.page.on("pageerror", lambda err: self.console.append(f"pageerror: {err}"))
+        # "Leave page with unsaved changes?" on reload: leave.
+        self.page.on("dialog", lambda dialog: dialog.accept())
 
     # ---- navigation ---------------------------------------------------------------------
     def open(self, notebook_path: str, timeout: float = 60) -> LabPage:

@@ -174,7 +174,7 @@ def status_error(
     ctx: CallContext, status: int, body: object, headers: Mapping[str, str] | None
 ) -> LLMWidgetsError:
     """An HTTP error status (or an error event inside a 200 stream) as our error."""
-    detail = _scrub(body_message(body), ctx)
+    detail = _scrub(body_message(body), ctx).rstrip(".")
     said = f": {detail}" if detail else ""
     where = {"provider": ctx.provider, "model": ctx.model}
     if status == 200:  # an error event mid-stream

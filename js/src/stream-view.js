@@ -1,0 +1,237 @@
+// One streamed answer on screen: header (status, model, note, counter, Stop), the
+// incremental markdown body and an error box. Knows the kernel <-> view message protocol
+// but not anywidget: the stream, chat and compare widgets all drive it the same way.
+
+import { createCounter } from "./counter.js";
+import { IncrementalMarkdown } from "./markdown.js";
+
+export const ACTIVE_STATUSES = new Set(["waiting", "streaming"]);
+export const FINAL_STATUSES = new Set(["done", "stopped", "error"]);
+const STATUS_TEXT = {
+  idle: "",
+  waiting: "waiting…",
+  streaming: "streaming",
+  done: "done",
+  stopped: "stopped",
+  error: "error",
+};
+
+export class StreamView {
+  /**
+   * @param {HTMLElement} el container to render into
+   * @param {{send?: (msg: object) => void, document?: Document,
+   *   schedule?: ((cb: () => void) => unknown) | null}} [options]
+   *   send: delivers view -> kernel messages ({type: "hello"|"stop", ...}).
+   */
+  constructor(el, options = {}) {
+    const doc = options.document ?? el.ownerDocument ?? globalThis.document;
+    this.document = doc;
+    this.send = options.send ?? (() => {});
+    this.lastSeq = -1; // -1: nothing known; a snapshot must come first
+    this._awaitingSnapshot = false;
+    this.status = "idle";
+
+    this.root = make(doc, "div", "llmw-stream");
+    this.root.dataset.status = "idle";
+
+    this.header = make(doc, "div", "llmw-header");
+    this.statusEl = make(doc, "span", "llmw-status");
+    this.statusEl.setAttribute("role", "status");
+    this.modelEl = make(doc, "span", "llmw-model");
+    this.noteEl = make(doc, "span", "llmw-note");
+    this.counter = createCounter(doc);
+    this.stopButton = make(doc, "button", "llmw-stop");
+    this.stopButton.type = "button";
+    this.stopButton.textContent = "Stop";
+    this.stopButton.disabled = true;
+    const label = make(doc, "div", "llmw-label");
+    label.append(this.statusEl, this.modelEl, this.noteEl);
+    this.header.append(label, this.counter.element, this.stopButton);
+
+    this.markdown = new IncrementalMarkdown({
+      document: doc,
+      schedule: options.schedule,
+      onRender: (blockEl) => addCopyButtons(doc, blockEl),
+    });
+    this.body = make(doc, "div", "llmw-body");
+    this.body.appendChild(this.markdown.element);
+
+    this.errorEl = make(doc, "div", "llmw-error");
+    this.errorEl.hidden = true;
+    this.errorEl.setAttribute("role", "alert");
+
+    this.root.append(this.header, this.body, this.errorEl);
+    el.appendChild(this.root);
+
+    this._onStop = () => this.stop();
+    this._onClick = (event) => onCopyClick(event);
+    this.stopButton.addEventListener("click", this._onStop);
+    this.root.addEventListener("click", this._onClick);
+  }
+
+  /** The answer text currently shown. */
+  get text() {
+    return this.markdown.text;
+  }
+
+  /** Ask the kernel for a snapshot (on render, and after a gap in delta seqs). */
+  hello() {
+    this._awaitingSnapshot = true;
+    this.send({ type: "hello", last_seq: this.lastSeq });
+  }
+
+  /** Handle one kernel -> view custom message ({type: delta|snapshot|reset}). */
+  applyMessage(msg) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "delta") this._delta(msg.seq, msg.text ?? "");
+    else if (msg.type === "snapshot") this._snapshot(msg.seq, msg.text ?? "");
+    else if (msg.type === "reset") this.reset();
+  }
+
+  /** A new stream starts: clear the text and expect seq 1 next. */
+  reset() {
+    this.lastSeq = 0;
+    this._awaitingSnapshot = false;
+    this.markdown.setText("");
+    this.setError(null);
+  }
+
+  _delta(seq, text) {
+    if (seq <= this.lastSeq) return; // already have it (e.g. inside a snapshot)
+    if (this.lastSeq >= 0 && seq === this.lastSeq + 1) {
+      this.lastSeq = seq;
+      this.markdown.append(text);
+      return;
+    }
+    if (!this._awaitingSnapshot) this.hello(); // a gap: the snapshot will cover it
+  }
+
+  _snapshot(seq, text) {
+    // Snapshots are broadcast to every view of the model; an older one is stale here.
+    if (seq < this.lastSeq) return;
+    this.lastSeq = seq;
+    this._awaitingSnapshot = false;
+    this.markdown.setText(text);
+    if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
+  }
+
+  /** Show a status: "idle" | "waiting" | "streaming" | "done" | "stopped" | "error". */
+  setStatus(status) {
+    const s = status || "idle";
+    this.status = s;
+    this.root.dataset.status = s;
+    this.statusEl.textContent = STATUS_TEXT[s] ?? s;
+    const active = ACTIVE_STATUSES.has(s);
+    this.stopButton.disabled = !active;
+    if (active) this.stopButton.textContent = "Stop";
+    if (FINAL_STATUSES.has(s)) this.markdown.finalize();
+  }
+
+  /** @param {import("./counter.js").Metrics} metrics */
+  setMetrics(metrics) {
+    this.counter.update(metrics ?? {});
+  }
+
+  /** Show `title: message` as plain text under the partial answer, or hide it (null). */
+  setError(error) {
+    if (!error) {
+      this.errorEl.hidden = true;
+      this.errorEl.replaceChildren();
+      return;
+    }
+    const title = make(this.document, "strong", "llmw-error-title");
+    title.textContent = String(error.title ?? "Error");
+    const message = make(this.document, "span", "llmw-error-message");
+    message.textContent = error.message ? `: ${error.message}` : "";
+    this.errorEl.replaceChildren(title, message);
+    this.errorEl.hidden = false;
+  }
+
+  /** Model label ("openai:gpt-4o-mini") and an optional note about it. */
+  setLabel(modelLabel, note) {
+    this.modelEl.textContent = modelLabel ?? "";
+    this.noteEl.textContent = note ?? "";
+    this.noteEl.hidden = !note;
+  }
+
+  /** The authoritative final text (set by the kernel when the stream ends). */
+  setFinalText(text) {
+    if (!text) return;
+    this.markdown.setText(text);
+    this.markdown.finalize();
+  }
+
+  /** Stop button: ask the kernel to cancel the stream. */
+  stop() {
+    if (!ACTIVE_STATUSES.has(this.status)) return;
+    this.stopButton.disabled = true;
+    this.stopButton.textContent = "Stopping…";
+    this.send({ type: "stop" });
+  }
+
+  destroy() {
+    this.stopButton.removeEventListener("click", this._onStop);
+    this.root.removeEventListener("click", this._onClick);
+    this.root.remove();
+  }
+}
+
+/** Convenience: `createStreamView(el, options)` = `new StreamView(el, options)`. */
+export function createStreamView(el, options) {
+  return new StreamView(el, options);
+}
+
+function make(doc, tag, className) {
+  const el = doc.createElement(tag);
+  el.className = className;
+  return el;
+}
+
+function addCopyButtons(doc, blockEl) {
+  for (const slot of blockEl.querySelectorAll(".llmw-copy-slot")) {
+    const button = make(doc, "button", "llmw-copy");
+    button.type = "button";
+    button.textContent = "Copy";
+    button.title = "Copy code";
+    slot.replaceWith(button);
+  }
+}
+
+async function onCopyClick(event) {
+  const button = event.target?.closest?.("button.llmw-copy");
+  if (!button) return;
+  const code = button.closest(".llmw-code")?.querySelector("pre code");
+  if (!code) return;
+  const ok = await copyText(code.textContent ?? "", button.ownerDocument);
+  button.textContent = ok ? "Copied" : "Copy failed";
+  setTimeout(() => {
+    button.textContent = "Copy";
+  }, 1500);
+}
+
+/** Copy to the clipboard; falls back to a hidden textarea + execCommand. */
+export async function copyText(text, doc = globalThis.document) {
+  try {
+    if (globalThis.navigator?.clipboard?.writeText) {
+      await globalThis.navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // not permitted (no focus, insecure context): fall back below
+  }
+  const area = doc.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  doc.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = doc.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}

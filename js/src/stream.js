@@ -1,0 +1,63 @@
+// anywidget entry point of StreamWidget: wires the synced traits and custom messages of
+// the kernel-side model to a StreamView. Built to src/llmwidgets/static/stream.js.
+
+import "katex/dist/katex.min.css";
+import "./styles.css";
+import { FINAL_STATUSES, StreamView } from "./stream-view.js";
+
+export { StreamView, createStreamView, copyText } from "./stream-view.js";
+export { IncrementalMarkdown, createRenderer } from "./markdown.js";
+export { BlockSplitter, splitBlocks } from "./blocks.js";
+export { repairBlock } from "./repair.js";
+
+/**
+ * Connect a StreamView to an anywidget model. Returns the cleanup function.
+ * @param {{get: Function, on: Function, off: Function, send: Function}} model
+ * @param {HTMLElement} el
+ */
+export function bindStreamView(model, el, options = {}) {
+  const view = new StreamView(el, { send: (msg) => model.send(msg), ...options });
+  const onStatus = () => view.setStatus(model.get("status"));
+  const onMetrics = () => view.setMetrics(model.get("metrics"));
+  const onError = () => view.setError(model.get("error"));
+  const onLabel = () => view.setLabel(model.get("model_label"), model.get("label_note"));
+  const onText = () => {
+    const text = model.get("text");
+    if (text) view.setFinalText(text);
+  };
+  const onMessage = (msg) => view.applyMessage(msg);
+
+  onLabel();
+  onMetrics();
+  onError();
+  const status = model.get("status") ?? "idle";
+  const saved = model.get("text");
+  if (FINAL_STATUSES.has(status) && saved) view.setFinalText(saved); // works without a kernel
+  onStatus();
+
+  const listeners = [
+    ["change:status", onStatus],
+    ["change:metrics", onMetrics],
+    ["change:error", onError],
+    ["change:model_label", onLabel],
+    ["change:label_note", onLabel],
+    ["change:text", onText],
+    ["msg:custom", onMessage],
+  ];
+  for (const [name, fn] of listeners) model.on(name, fn);
+  view.hello();
+  return {
+    view,
+    cleanup() {
+      for (const [name, fn] of listeners) model.off(name, fn);
+      view.destroy();
+    },
+  };
+}
+
+export default {
+  render({ model, el }) {
+    const { cleanup } = bindStreamView(model, el);
+    return cleanup;
+  },
+};

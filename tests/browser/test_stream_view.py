@@ -1,0 +1,226 @@
+"""StreamWidget in a real JupyterLab and Chromium, streaming from the loopback wire server.
+
+The kernel runs the real OpenAI / Anthropic SDKs against `wire_server` (in this pytest process,
+on 127.0.0.1); the model name picks what the server streams and how slowly.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .lab import DARK_THEME, LabPage, luminance, wait_until
+
+pytestmark = pytest.mark.browser
+
+ROOT = ".llmw-stream"
+BODY = ".llmw-stream .llmw-body"
+
+# Formatting first, then a long plain tail so the stream is still running when it renders.
+FORMATTED = (
+    "# Heading\n\nSome **bold words** and *italics*.\n\n- first item\n- second item\n\n"
+    "```python\nprint('hello')\n```\n\n"
+)
+TAIL = "".join(f"Sentence number {i} goes on a little. " for i in range(300))
+
+PAYLOADS = """Here come payloads.
+
+<img src=x onerror="window.__pwned = 1">
+
+<script>window.__pwned = 1</script>
+
+<svg onload="window.__pwned = 1"><circle r="5"/></svg>
+
+[click me](javascript:window.__pwned=1)
+
+<iframe srcdoc="<script>parent.__pwned = 1</script>"></iframe>
+
+<a href="javascript:window.__pwned=1">raw link</a> and <b onmouseover="window.__pwned=1">bold</b>
+
+```html
+<script>window.__pwned = 1</script>
+```
+
+The end.
+"""
+
+
+def stream_cell(
+    wire: Any, text: str, *, chunk: int = 8, delay: float = 0.02, api: str = "openai"
+) -> str:
+    """Register `text` on the wire server; return a cell that streams it into a StreamWidget."""
+    name = uuid.uuid4().hex[:8]
+    wire.add_text(name, text)
+    base_url = wire.openai_base_url if api == "openai" else wire.anthropic_base_url
+    model = f"{api}:text:{name}?chunk={chunk}&delay={delay}"
+    return (
+        "from llmwidgets import StreamWidget\n"
+        f"w = StreamWidget({model!r}, 'hi', base_url={base_url!r})\n"
+        "w"
+    )
+
+
+def status(page: LabPage) -> str | None:
+    return page.output(0).locator(ROOT).first.get_attribute("data-status")
+
+
+def wait_status(page: LabPage, *wanted: str, timeout: float = 30) -> str:
+    """Wait until the widget's `data-status` is one of `wanted`; returns it."""
+    page.page.wait_for_function(
+        "([sel, wanted]) => { const el = document.querySelector(sel);"
+        " return !!el && wanted.includes(el.dataset.status); }",
+        arg=[ROOT, list(wanted)],
+        timeout=timeout * 1000,
+    )
+    found = status(page)
+    assert found is not None
+    return found
+
+
+def body_text(page: LabPage) -> str:
+    return page.output(0).locator(BODY).first.inner_text()
+
+
+def tokens_shown(page: LabPage) -> int:
+    """The integer in `.llmw-tokens` ("~123 tokens" -> 123; empty -> 0)."""
+    text = page.output(0).locator(".llmw-tokens").first.inner_text()
+    match = re.search(r"\d+", text.replace(",", ""))
+    return int(match.group()) if match else 0
+
+
+def start_stream(notebook: Callable[..., LabPage], cell: str) -> LabPage:
+    page = notebook([cell])
+    page.run_cell(0)
+    page.wait_output(0, ROOT)
+    return page
+
+
+def test_markdown_is_formatted_while_the_answer_still_streams(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = start_stream(notebook, stream_cell(wire_server, FORMATTED + TAIL))
+    body = page.output(0).locator(BODY)
+    for selector in ("h1", "strong", "em", "li", "pre code"):
+        body.locator(selector).first.wait_for()
+    assert status(page) == "streaming"
+    assert body.locator("strong").first.inner_text() == "bold words"
+    assert body.locator("li").count() == 2
+    page.screenshot("stream-markdown-while-streaming", page.output(0))
+
+
+def test_token_counter_rises_while_streaming(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = start_stream(notebook, stream_cell(wire_server, TAIL))
+    wait_status(page, "streaming")
+    first = wait_until(lambda: tokens_shown(page), 10, "a first token count")
+    later = wait_until(
+        lambda: (n := tokens_shown(page)) > first and n, 10, "the token count to rise"
+    )
+    assert status(page) == "streaming"
+    assert later > first
+    page.screenshot("stream-counter-rising", page.output(0))
+
+
+def test_stop_button_ends_the_stream_and_closes_the_connection(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = start_stream(notebook, stream_cell(wire_server, TAIL, delay=0.05))
+    wait_status(page, "streaming")
+    wait_until(lambda: len(body_text(page)) > 40, 10, "some text")
+    page.output(0).locator("button.llmw-stop").click()
+    assert wait_status(page, "stopped", "done", "error") == "stopped"
+    stopped_text = body_text(page)
+    disconnect = wire_server.wait_for_disconnect(timeout=5)
+    page.page.wait_for_timeout(500)
+    assert body_text(page) == stopped_text
+    assert 0 < len(stopped_text) < len(TAIL)
+    assert disconnect.path == "/v1/chat/completions"
+    page.screenshot("stream-stopped", page.output(0))
+
+
+def test_page_reload_mid_stream_reattaches_and_ends_with_the_full_text(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    text = FORMATTED + TAIL[:4000]
+    page = start_stream(notebook, stream_cell(wire_server, text, chunk=16, delay=0.02))
+    wait_status(page, "streaming")
+    # The widget view lives in the notebook's outputs: save so the reloaded page has them.
+    page.command("docmanager:save")
+    reloaded_at = time.monotonic()
+    page.reload()
+    page.wait_output(0, ROOT)
+    assert wait_status(page, "done", "stopped", "error", timeout=60) == "done"
+    assert not wire_server.disconnects
+    shown = body_text(page)
+    assert "Sentence number 0 " in shown
+    assert shown.rstrip().endswith(TAIL[:4000].rstrip()[-30:])
+    assert time.monotonic() - reloaded_at > 0
+    page.screenshot("stream-after-reload", page.output(0))
+
+
+def test_dark_theme_shows_light_text_on_a_dark_background(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = start_stream(
+        notebook, stream_cell(wire_server, FORMATTED + "Plain closing words.", delay=0)
+    )
+    wait_status(page, "done")
+    page.set_theme(DARK_THEME)
+    text_color, background = page.page.evaluate(
+        """(sel) => {
+          const p = document.querySelector(sel + ' p');
+          let el = p, bg = 'rgba(0, 0, 0, 0)';
+          while (el && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg)) {
+            bg = getComputedStyle(el).backgroundColor;
+            el = el.parentElement;
+          }
+          return [getComputedStyle(p).color, bg];
+        }""",
+        BODY,
+    )
+    page.screenshot("stream-dark-theme", page.output(0))
+    assert luminance(text_color) > 0.6
+    assert luminance(background) < 0.2
+
+
+def test_script_payloads_in_an_answer_run_none(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = start_stream(notebook, stream_cell(wire_server, PAYLOADS, chunk=7, delay=0.005))
+    wait_status(page, "done")
+    page.output(0).locator(BODY).get_by_text("The end.").wait_for()
+    page.page.wait_for_timeout(300)  # give any onerror/onload time to fire
+    assert page.page.evaluate("() => window.__pwned") is None
+    dangerous = page.page.evaluate(
+        """(sel) => {
+          const body = document.querySelector(sel);
+          const bad = [];
+          for (const el of body.querySelectorAll('*')) {
+            if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'svg'].includes(el.tagName)) bad.push(el.tagName);
+            for (const a of el.attributes) {
+              if (a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)) bad.push(el.tagName + '[' + a.name + ']');
+            }
+          }
+          return bad;
+        }""",
+        BODY,
+    )
+    assert dangerous == []
+    page.screenshot("stream-script-payloads", page.output(0))
+
+
+def test_an_anthropic_stream_renders(wire_server: Any, notebook: Callable[..., LabPage]) -> None:
+    cell = stream_cell(wire_server, FORMATTED + "Closing words.", api="anthropic", delay=0.005)
+    page = start_stream(notebook, cell)
+    assert wait_status(page, "done", "error") == "done"
+    body = page.output(0).locator(BODY)
+    assert body.locator("strong").first.inner_text() == "bold words"
+    assert body.locator("pre code").count() == 1
+    assert wire_server.requests[-1].path == "/v1/messages"
+    page.screenshot("stream-anthropic", page.output(0))
