@@ -151,7 +151,7 @@ def test_unknown_alias_lists_the_aliases_that_exist(tmp_path: Path):
 
 
 def test_unknown_alias_without_a_file_says_how_to_create_one():
-    with pytest.raises(ConfigurationError, match="no llmwidgets.toml found"):
+    with pytest.raises(ConfigurationError, match=r"no llmwidgets\.toml found"):
         resolve("judge")
 
 

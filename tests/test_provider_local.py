@@ -133,10 +133,10 @@ async def test_cancelling_the_consumer_stops_generation_at_once(provider: LocalP
 
 async def test_closing_the_stream_leaves_the_engine_idle(provider: LocalProvider) -> None:
     stream = provider.stream(ask(LONG_PROMPT, max_tokens=400))
-    async for chunk in stream:  # noqa: B007
+    async for chunk in stream:
         if chunk.delta:
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     await asyncio.sleep(0.1)  # the engine notices at its next token (~20 ms)
     cpu_before, wall_before = time.process_time(), time.perf_counter()
     await asyncio.sleep(0.5)
@@ -150,10 +150,10 @@ async def test_a_new_stream_after_a_cancelled_one_answers_normally(
     provider: LocalProvider,
 ) -> None:
     stream = provider.stream(ask(LONG_PROMPT, max_tokens=400))
-    async for chunk in stream:  # noqa: B007
+    async for chunk in stream:
         if chunk.delta:
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     chunks = await collect(provider, ask("Name a fruit.", max_tokens=16))
     assert "".join(c.delta for c in chunks).strip()
     assert chunks[-1].usage is not None

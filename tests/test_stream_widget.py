@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from llmwidgets import ProviderError, StreamWidget
-from llmwidgets.errors import ConfigurationError
+from llmwidgets.errors import AuthenticationError, ConfigurationError
 from tests.recording_comm import CommRecorder, RecordingComm, recorder  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("openai_key")
@@ -198,7 +198,7 @@ async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_se
 async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETSECRET123456")
     w = widget(wire_server, "http-401")
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError):
         await w
     everything = repr([s.data for s in comm_of(w).log]) + repr(w.get_state())
     assert "SECRETSECRET" not in everything

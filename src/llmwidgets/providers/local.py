@@ -25,7 +25,7 @@ import importlib.util
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,7 +240,7 @@ class LocalProvider:
     def __init__(self, config: ProviderConfig | None = None) -> None:
         self.config = config or ProviderConfig(name="local")
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]:
         if not engine_installed():
             raise OfflineModelUnavailable(
                 f"The offline engine xllamacpp is not installed. Run: {INSTALL_HINT}",

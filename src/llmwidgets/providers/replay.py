@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -104,7 +104,7 @@ class ReplayProvider:
     def __init__(self, config: ProviderConfig | None = None) -> None:
         self.config = config or ProviderConfig(name="replay")
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]:
         text = load_recording(request.model)
         pace = Pace.from_options({**self.config.options, **request.options})
         model = request.model.strip() or DEFAULT_RECORDING
