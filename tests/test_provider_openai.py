@@ -54,7 +54,9 @@ async def test_registry_builds_the_openai_provider_for_openai_and_ollama() -> No
     assert isinstance(create_provider(ProviderConfig("ollama")), OpenAIProvider)
 
 
-async def test_multibyte_text_split_inside_characters_arrives_whole(wire_server: WireServer) -> None:
+async def test_multibyte_text_split_inside_characters_arrives_whole(
+    wire_server: WireServer,
+) -> None:
     chunks = await collect(openai_provider(wire_server), "plain-text")
     assert "".join(c.delta for c in chunks) == "".join(PLAIN_TEXT)
 
@@ -174,6 +176,7 @@ async def test_missing_key_fails_before_any_request_naming_the_env_var(
     monkeypatch.delenv("OPENAI_API_KEY")
     err = await failure(openai_provider(wire_server), "plain-text")
     assert isinstance(err, AuthenticationError) and err.env_var == "OPENAI_API_KEY"
+    assert (err.provider, err.model) == ("openai", "plain-text")
     assert "OPENAI_API_KEY" in err.message
     assert wire_server.requests == []
 
@@ -182,7 +185,9 @@ async def test_configured_key_env_var_is_the_one_named(
     wire_server: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MY_PROXY_KEY", raising=False)
-    config = ProviderConfig("openai", base_url=wire_server.openai_base_url, api_key_env="MY_PROXY_KEY")
+    config = ProviderConfig(
+        "openai", base_url=wire_server.openai_base_url, api_key_env="MY_PROXY_KEY"
+    )
     err = await failure(OpenAIProvider(config), "plain-text")
     assert isinstance(err, AuthenticationError) and err.env_var == "MY_PROXY_KEY"
 
@@ -286,7 +291,9 @@ async def test_aclose_closes_the_connection_within_100ms(wire_server: WireServer
 # ---------------------------------------------------------------- ollama and the wire server
 
 
-async def test_ollama_needs_no_key(wire_server: WireServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_ollama_needs_no_key(
+    wire_server: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     chunks = await collect(openai_provider(wire_server, "ollama"), "plain-text")
     assert chunks[-1].usage is not None

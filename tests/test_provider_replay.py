@@ -58,7 +58,7 @@ def test_default_recording_shows_every_markdown_feature() -> None:
 def test_registry_builds_the_replay_provider_labelled_as_a_recording() -> None:
     provider = create_provider(ProviderConfig(name="replay"))
     assert isinstance(provider, ReplayProvider)
-    assert provider.label.startswith("recording:")
+    assert provider.note.startswith("recording:")
 
 
 @pytest.mark.parametrize(

@@ -152,3 +152,16 @@ async def test_messages_list_is_accepted(wire_server: Any):
     await llmwidgets.complete("openai:plain-text", msgs, base_url=wire_server.openai_base_url)
     sent = wire_server.requests[-1].body["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+
+
+async def test_an_empty_api_key_env_means_the_server_needs_no_key(
+    wire_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    url = wire_server.openai_base_url
+    lockfile(
+        tmp_path,
+        f'[aliases]\nlocal = {{ model = "openai:plain-text", base_url = "{url}", api_key_env = "" }}\n',
+    )
+    r = await llmwidgets.complete("local", "hi")
+    assert r.text.startswith("Hello")

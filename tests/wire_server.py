@@ -69,7 +69,7 @@ class Scenario:
     #: OpenAI spelling; Anthropic gets end_turn / tool_use / max_tokens.
     finish_reason: str = "stop"
     usage: tuple[int, int] = (12, 34)
-    #: Seconds to sleep before each event after the first.
+    #: Seconds between events (a fixed schedule: event k is due `k * delay` after the first).
     delay: float = 0.0
     #: Write each event that holds a multi-byte character in two writes split inside it.
     split_utf8: bool = False
@@ -183,7 +183,9 @@ def _builtin_scenarios() -> dict[str, Scenario]:
         "http-500": Scenario(status=500),
         "http-503": Scenario(status=503),
         "stall": Scenario(text=["Before ", "the ", "stall"], stall_after=1, stall=5.0),
-        "rejects-stream-options": Scenario(text=["Hello ", "without usage"], reject_stream_options=True),
+        "rejects-stream-options": Scenario(
+            text=["Hello ", "without usage"], reject_stream_options=True
+        ),
         "slow": Scenario(text=[f"word{i} " for i in range(2000)], delay=0.01),
     }
 
@@ -264,7 +266,9 @@ def openai_events(sc: Scenario, model: str, include_usage: bool) -> Iterator[Wir
 
 
 def openai_error_event(message: str) -> WireEvent:
-    return _sse({"error": {"message": message, "type": "server_error", "param": None, "code": None}})
+    return _sse(
+        {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+    )
 
 
 _ANTHROPIC_STOP = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
@@ -394,7 +398,9 @@ def openai_error_body(status: int, model: str, message: str, key: str) -> dict[s
         message = message or "Rate limit reached for requests. Please try again in 7s."
     elif status >= 500:
         kind = "server_error"
-        message = message or "The server had an error while processing your request. Sorry about that!"
+        message = (
+            message or "The server had an error while processing your request. Sorry about that!"
+        )
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
@@ -644,9 +650,13 @@ class WireServer:
         if sc is None:
             return web.json_response(openai_error_body(404, model, "", key), status=404)
         if sc.status != 200:
-            return self._error_response(sc, openai_error_body(sc.status, model, sc.error_message, key))
+            return self._error_response(
+                sc, openai_error_body(sc.status, model, sc.error_message, key)
+            )
         if sc.reject_stream_options and "stream_options" in body:
-            err = openai_error_body(400, model, "Unrecognized request argument supplied: stream_options", key)
+            err = openai_error_body(
+                400, model, "Unrecognized request argument supplied: stream_options", key
+            )
             return web.json_response(err, status=400)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = openai_events(sc, model, include_usage)
@@ -684,18 +694,25 @@ class WireServer:
         model: str,
     ) -> web.StreamResponse:
         resp = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
         )
         resp.enable_chunked_encoding()
         task = asyncio.current_task()
         assert task is not None
         self._active.add(task)
         sent = content = 0
+        loop = asyncio.get_running_loop()
         try:
             await resp.prepare(request)
+            due = loop.time()
             for event in events:
                 if sent and sc.delay:
-                    await asyncio.sleep(sc.delay)
+                    # Paced on a fixed schedule, so write overhead does not add up over a stream.
+                    due += sc.delay
+                    await asyncio.sleep(max(0.0, due - loop.time()))
                 await self._write(resp, event.data, sc.split_utf8)
                 sent += 1
                 content += event.content
@@ -703,6 +720,7 @@ class WireServer:
                     continue
                 if content == sc.stall_after:
                     await asyncio.sleep(sc.stall)
+                    due = loop.time()
                 if content == sc.error_after:
                     await resp.write(error_event.data)
                     break
@@ -711,17 +729,21 @@ class WireServer:
                     request.transport.abort()
                     return resp
             await resp.write_eof()
-        except (asyncio.CancelledError, ConnectionResetError):
-            if not self._stopping:
-                with self._changed:
-                    self.disconnects.append(
-                        Disconnect(request.path, model, time.monotonic(), sent)
-                    )
-                    self._changed.notify_all()
+        except asyncio.CancelledError:
+            self._record_disconnect(request.path, model, sent)
             raise
+        except ConnectionResetError:  # gone between two writes, before the cancel arrived
+            self._record_disconnect(request.path, model, sent)
         finally:
             self._active.discard(task)
         return resp
+
+    def _record_disconnect(self, path: str, model: str, sent: int) -> None:
+        if self._stopping:
+            return
+        with self._changed:
+            self.disconnects.append(Disconnect(path, model, time.monotonic(), sent))
+            self._changed.notify_all()
 
     @staticmethod
     async def _write(resp: web.StreamResponse, data: bytes, split_utf8: bool) -> None:
@@ -738,7 +760,11 @@ class WireServer:
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"ok": True, "openai_base_url": self.openai_base_url, "anthropic_base_url": self.anthropic_base_url}
+            {
+                "ok": True,
+                "openai_base_url": self.openai_base_url,
+                "anthropic_base_url": self.anthropic_base_url,
+            }
         )
 
     async def _get_requests(self, request: web.Request) -> web.Response:

@@ -119,8 +119,9 @@ export class BlockSplitter {
 /** Split a whole text into blocks at once (same rules as the incremental splitter). */
 export function splitBlocks(text) {
   const s = new BlockSplitter();
-  const blocks = s.append(text);
-  if (s.openBlock.length > 0) blocks.push(s.openBlock);
+  const blocks = s.append(`${text}\n`); // the newline lets the last line be classified too
+  const last = s.openBlock.slice(0, -1);
+  if (last.length > 0) blocks.push(last);
   return blocks;
 }
 

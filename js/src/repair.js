@@ -92,6 +92,10 @@ export function lastInlineStart(text) {
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i];
     offset -= line.length + (i < lines.length - 1 ? 1 : 0);
+    if (FENCE_RE.test(line) || /^\s*\$\$.*\$\$\s*$|^\s*\$\$\s*$/.test(line)) {
+      start = Math.min(text.length, offset + line.length + 1); // after a fence or $$ line
+      break;
+    }
     if (line.trim() === "" && i < lines.length - 1) {
       start = offset + line.length + 1;
       break;
@@ -217,7 +221,7 @@ export function openInlineConstructs(s) {
 export function closeInline(text) {
   const start = lastInlineStart(text);
   const head = text.slice(0, start);
-  let s = text.slice(start);
+  let s = dropDanglingEscape(text.slice(start));
   const { stack, trailingRun } = openInlineConstructs(s);
   if (trailingRun && stack.length === 0) return head + s.slice(0, trailingRun.pos);
   // An unfinished image would fetch a partial URL: drop it and everything after it.
@@ -234,7 +238,7 @@ export function closeInline(text) {
     const e = stack[k];
     if (e.kind === "code" || e.kind === "math") {
       if (s.length === e.pos + e.marker.length) s = s.slice(0, e.pos);
-      else s += e.marker;
+      else s += e.marker.slice(partialCloser(s, e.marker));
     } else if (e.kind === "url") {
       s += ")";
       stack.splice(k - 1, 1); // its link entry is complete now
@@ -271,6 +275,20 @@ export function repairBlock(text) {
     return closeInline(text.slice(0, math.start)) + closeMathBlock(text.slice(math.start));
   }
   return closeInline(dropPartialMarkerLine(text));
+}
+
+/** How much of `marker` already ends `s` (a closer that is half typed). */
+function partialCloser(s, marker) {
+  const ch = marker[0];
+  let k = 0;
+  while (k < marker.length - 1 && s[s.length - 1 - k] === ch) k++;
+  return k;
+}
+
+/** A backslash at the very end escapes whatever comes next; it would eat a closer. */
+export function dropDanglingEscape(s) {
+  const m = /\\+$/.exec(s);
+  return m && m[0].length % 2 === 1 ? s.slice(0, -1) : s;
 }
 
 function runLength(s, i, ch) {

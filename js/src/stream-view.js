@@ -45,8 +45,9 @@ export class StreamView {
     this.stopButton.textContent = "Stop";
     this.stopButton.disabled = true;
     const label = make(doc, "div", "llmw-label");
-    label.append(this.statusEl, this.modelEl, this.noteEl);
-    this.header.append(label, this.counter.element, this.stopButton);
+    label.append(this.statusEl, this.modelEl);
+    // The note sits on its own line under the others (CSS), so it never pushes them.
+    this.header.append(label, this.counter.element, this.stopButton, this.noteEl);
 
     this.markdown = new IncrementalMarkdown({
       document: doc,

@@ -1,8 +1,6 @@
 // anywidget entry point of StreamWidget: wires the synced traits and custom messages of
 // the kernel-side model to a StreamView. Built to src/llmwidgets/static/stream.js.
 
-import "katex/dist/katex.min.css";
-import "./styles.css";
 import { FINAL_STATUSES, StreamView } from "./stream-view.js";
 
 export { StreamView, createStreamView, copyText } from "./stream-view.js";

@@ -27,18 +27,23 @@ from llmwidgets.errors import (
 from llmwidgets.stream import ChunkStream, complete, stream
 
 if TYPE_CHECKING:
+    from llmwidgets.widgets.chat import ChatWidget
+    from llmwidgets.widgets.compare import CompareWidget, Pane, compare
     from llmwidgets.widgets.stream import StreamWidget
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "ChatWidget",
     "ChunkStream",
+    "CompareWidget",
     "ConfigurationError",
     "LLMWidgetsError",
     "Message",
     "ModelNotFoundError",
     "OfflineModelUnavailable",
+    "Pane",
     "ProviderError",
     "RateLimitError",
     "Request",
@@ -50,6 +55,7 @@ __all__ = [
     "StreamWidget",
     "ToolCall",
     "Usage",
+    "compare",
     "complete",
     "load_ipython_extension",
     "resolve",
@@ -58,6 +64,10 @@ __all__ = [
 
 _LAZY = {
     "StreamWidget": "llmwidgets.widgets.stream",
+    "ChatWidget": "llmwidgets.widgets.chat",
+    "CompareWidget": "llmwidgets.widgets.compare",
+    "Pane": "llmwidgets.widgets.compare",
+    "compare": "llmwidgets.widgets.compare",
 }
 
 

@@ -320,11 +320,11 @@ def zero_config_chatbot(
                 DEFAULT_ALIAS, (Target(provider, model),), f"no config file; {var} is set"
             )
     for server_name, base_url in local_servers:
-        model = probe_openai_compatible(base_url, probe_timeout)
-        if model:
+        listed = probe_openai_compatible(base_url, probe_timeout)
+        if listed:
             return Resolution(
                 DEFAULT_ALIAS,
-                (Target("openai", model, base_url=base_url, api_key_env=None),),
+                (Target("openai", listed, base_url=base_url, api_key_env=""),),
                 f"no config file or API key; {server_name} is running at {base_url}",
             )
     from llmwidgets.providers.local import offline_available

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 _KEY_PATTERNS = [
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
@@ -74,7 +75,7 @@ class AuthenticationError(LLMWidgetsError):
 
     title = "Authentication failed"
 
-    def __init__(self, message: str, *, env_var: str = "", **kw: str) -> None:
+    def __init__(self, message: str, *, env_var: str = "", **kw: Any) -> None:
         self.env_var = env_var
         super().__init__(message, **kw)
 
@@ -88,7 +89,7 @@ class RateLimitError(LLMWidgetsError):
 
     title = "Rate limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: str) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kw)
 
@@ -98,7 +99,7 @@ class StreamTimeoutError(LLMWidgetsError):
 
     title = "Timed out"
 
-    def __init__(self, message: str, *, timeout: float | None = None, **kw: str) -> None:
+    def __init__(self, message: str, *, timeout: float | None = None, **kw: Any) -> None:
         self.timeout = timeout
         super().__init__(message, **kw)
 
@@ -108,7 +109,7 @@ class ProviderError(LLMWidgetsError):
 
     title = "Provider error"
 
-    def __init__(self, message: str, *, status_code: int | None = None, **kw: str) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, **kw: Any) -> None:
         self.status_code = status_code
         super().__init__(message, **kw)
 

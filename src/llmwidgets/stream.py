@@ -148,8 +148,9 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         return self._pieces[0] if self._pieces else ""
 
     @property
-    def label(self) -> str:
-        return getattr(self.provider, "label", "") if self.provider else ""
+    def note(self) -> str:
+        """The provider's warning for people (e.g. that a model is a tiny offline one)."""
+        return getattr(self.provider, "note", "") if self.provider else ""
 
     @property
     def response(self) -> Response:

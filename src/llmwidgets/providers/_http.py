@@ -80,7 +80,7 @@ def _module_errors(attr: str) -> tuple[type[BaseException], ...]:
         module = sys.modules.get(name)
         if module is None and name == "httpx2":
             try:
-                import httpx2 as module  # noqa: PLC0415 - only when an SDK is in use
+                import httpx2 as module  # only when an SDK is in use
             except ImportError:
                 continue
         cls = getattr(module, attr, None) if module is not None else None
@@ -95,7 +95,7 @@ def timeout_errors() -> tuple[type[BaseException], ...]:
 
 def transport_errors() -> tuple[type[BaseException], ...]:
     """Raw transport failures an SDK may let through, besides its own wrapped ones."""
-    import anyio  # noqa: PLC0415 - anyio comes with both SDKs
+    import anyio  # comes with both SDKs
 
     return (
         *_module_errors("TransportError"),
@@ -176,20 +176,22 @@ def status_error(
     """An HTTP error status (or an error event inside a 200 stream) as our error."""
     detail = _scrub(body_message(body), ctx).rstrip(".")
     said = f": {detail}" if detail else ""
-    where = {"provider": ctx.provider, "model": ctx.model}
     if status == 200:  # an error event mid-stream
         kind = body_error_type(body)
         code = _EVENT_STATUS.get(kind)
         if code == 429:
             return RateLimitError(
-                f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.", **where
+                f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.",
+                provider=ctx.provider,
+                model=ctx.model,
             )
         return ProviderError(
             f"{ctx.label} stopped the stream with an error{said}"
             + (f" ({kind})" if kind else "")
             + ". Try again in a moment.",
             status_code=code,
-            **where,
+            provider=ctx.provider,
+            model=ctx.model,
         )
     if status in (401, 403):
         if ctx.env_var:
@@ -200,13 +202,15 @@ def status_error(
         return AuthenticationError(
             f"{ctx.label} {what} (HTTP {status}{said}). {fix}, then run again.",
             env_var=ctx.env_var or "",
-            **where,
+            provider=ctx.provider,
+            model=ctx.model,
         )
     if status == 404:
         return ModelNotFoundError(
             f"{ctx.label} has no model {ctx.model!r} (HTTP 404{said}). Check the model name "
             f"(and that {ctx.base_url} is the right server).",
-            **where,
+            provider=ctx.provider,
+            model=ctx.model,
         )
     if status == 429:
         retry_after = parse_retry_after(headers)
@@ -214,11 +218,15 @@ def status_error(
         return RateLimitError(
             f"{ctx.label} is rate-limiting requests (HTTP 429{said}). {wait}",
             retry_after=retry_after,
-            **where,
+            provider=ctx.provider,
+            model=ctx.model,
         )
     side = "on its side" if status >= 500 else "the request"
     return ProviderError(
-        f"{ctx.label} failed {side} (HTTP {status}{said}).", status_code=status, **where
+        f"{ctx.label} failed {side} (HTTP {status}{said}).",
+        status_code=status,
+        provider=ctx.provider,
+        model=ctx.model,
     )
 
 
@@ -243,17 +251,18 @@ def _cause_text(exc: BaseException) -> str:
 def connection_error(ctx: CallContext, exc: BaseException, started: bool) -> LLMWidgetsError:
     """Before a response: the server is not reachable. After: the stream was cut."""
     cause = _scrub(_cause_text(exc), ctx)
-    where = {"provider": ctx.provider, "model": ctx.model}
     if not started:
         hint = " Start it with `ollama serve`." if ctx.provider == "ollama" else ""
         return ProviderError(
             f"Cannot connect to {ctx.base_url}: the server is not reachable ({cause}). "
             f"Check that it is running and that the URL is right.{hint}",
-            **where,
+            provider=ctx.provider,
+            model=ctx.model,
         )
     return StreamInterruptedError(
         f"The connection to {ctx.label} ({ctx.base_url}) dropped mid-answer ({cause}). Try again.",
-        **where,
+        provider=ctx.provider,
+        model=ctx.model,
     )
 
 

@@ -28,6 +28,7 @@ from llmwidgets.chunks import (
     Usage,
     normalize_finish_reason,
 )
+from llmwidgets.errors import AuthenticationError
 from llmwidgets.providers._http import (
     CallContext,
     SDKErrors,
@@ -73,7 +74,11 @@ def to_anthropic_messages(
         if m.role == "system":
             systems.append(m.content)
         elif m.role == "tool":
-            block = {"type": "tool_result", "tool_use_id": m.tool_call_id or "", "content": m.content}
+            block = {
+                "type": "tool_result",
+                "tool_use_id": m.tool_call_id or "",
+                "content": m.content,
+            }
             last = out[-1] if out else None
             if (
                 last is not None
@@ -85,7 +90,9 @@ def to_anthropic_messages(
             else:
                 out.append({"role": "user", "content": [block]})
         elif m.role == "assistant" and m.tool_calls:
-            content: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+            content: list[dict[str, Any]] = (
+                [{"type": "text", "text": m.content}] if m.content else []
+            )
             content.extend(
                 {
                     "type": "tool_use",
@@ -134,6 +141,7 @@ class AnthropicProvider:
         self.config = config
         self.name = config.name
         self.label = "Anthropic"
+        self.note = ""
         self.env_var = config.api_key_env or "ANTHROPIC_API_KEY"
         self.base_url = config.base_url
         self._client: anthropic.AsyncAnthropic | None = None
@@ -180,7 +188,11 @@ class AnthropicProvider:
         return kwargs
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
-        client = self._get_client()
+        try:
+            client = self._get_client()
+        except AuthenticationError as err:
+            err.model = request.model
+            raise
         ctx = CallContext(
             provider=self.name,
             label=self.label,
@@ -215,9 +227,7 @@ class AnthropicProvider:
                         elif d.type == "input_json_delta":
                             if event.index in tool_index and d.partial_json:
                                 acc.add(
-                                    ToolCallDelta(
-                                        tool_index[event.index], arguments=d.partial_json
-                                    )
+                                    ToolCallDelta(tool_index[event.index], arguments=d.partial_json)
                                 )
                                 yield StreamChunk(model=model, tool_calls=_snapshot(acc))
                     elif kind == "message_start":

@@ -36,8 +36,11 @@ class ProviderConfig:
 @runtime_checkable
 class Provider(Protocol):
     name: str
-    #: Shown in the widget next to the model name (e.g. "tiny offline model: answers are unreliable").
+    #: A human name for messages ("OpenAI", "Anthropic").
     label: str
+    #: Shown in the widget next to the model name when there is something to warn about
+    #: ("tiny offline model: answers are not reliable"); "" for ordinary providers.
+    note: str
 
     def stream(self, request: Request) -> AsyncIterator[StreamChunk]: ...
 

@@ -162,6 +162,7 @@ def load_engine(path: Path, settings: EngineSettings | None = None) -> Any:
         params.port = 0
         params.api_keys = [secrets.token_urlsafe(24)]
         params.ui = False
+        params.endpoint_metrics = True  # `engine.handle_metrics()`: what the engine is doing now
         params.cpuparams.n_threads = settings.n_threads
         params.cpuparams_batch.n_threads = settings.n_threads_batch
         try:
@@ -205,6 +206,13 @@ def _model_label(path: Path) -> str:
     return "SmolLM2-135M-Instruct" if path == find_embedded_model() else path.stem
 
 
+#: Request options passed to llama.cpp as sampling settings, and those that shape the engine.
+_SAMPLING_KEYS = frozenset(
+    {"temperature", "top_p", "top_k", "min_p", "seed", "repeat_penalty", "stop", "cache_prompt"}
+)
+_ENGINE_KEYS = frozenset({"n_ctx", "n_threads", "n_threads_batch"})
+
+
 def build_body(request: Request, options: dict[str, Any]) -> dict[str, Any]:
     """The OpenAI-style chat request llama.cpp receives; its chat template comes from the GGUF."""
     messages = [m.to_openai() for m in request.messages]
@@ -225,17 +233,12 @@ def build_body(request: Request, options: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-_SAMPLING_KEYS = frozenset(
-    {"temperature", "top_p", "top_k", "min_p", "seed", "repeat_penalty", "stop", "cache_prompt"}
-)
-_ENGINE_KEYS = frozenset({"n_ctx", "n_threads", "n_threads_batch"})
-
-
 class LocalProvider:
     """Streams from a GGUF model in this process. Stateless: one object serves every stream."""
 
     name = "local"
-    label = "tiny offline model (SmolLM2-135M): answers are not reliable"
+    label = "the offline model"
+    note = "tiny offline model (SmolLM2-135M): answers are not reliable"
 
     def __init__(self, config: ProviderConfig | None = None) -> None:
         self.config = config or ProviderConfig(name="local")

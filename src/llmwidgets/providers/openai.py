@@ -26,6 +26,7 @@ from llmwidgets.chunks import (
     Usage,
     normalize_finish_reason,
 )
+from llmwidgets.errors import AuthenticationError
 from llmwidgets.providers._http import (
     CallContext,
     SDKErrors,
@@ -96,9 +97,15 @@ class OpenAIProvider:
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self.name = config.name
-        self.keyless = config.name == "ollama"
-        self.label = "Ollama" if self.keyless else "OpenAI"
-        self.env_var: str | None = config.api_key_env or (None if self.keyless else "OPENAI_API_KEY")
+        # `api_key_env = ""` says "this server needs no key" (local OpenAI-compatible servers).
+        self.keyless = config.name == "ollama" or config.api_key_env == ""
+        self.label = (
+            "Ollama" if config.name == "ollama" else "the server" if self.keyless else "OpenAI"
+        )
+        self.note = ""
+        self.env_var: str | None = config.api_key_env or (
+            None if self.keyless else "OPENAI_API_KEY"
+        )
         self.base_url: str | None = config.base_url or (ollama_base_url() if self.keyless else None)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: object = None
@@ -166,7 +173,11 @@ class OpenAIProvider:
             return sdk_stream
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
-        client = self._get_client()
+        try:
+            client = self._get_client()
+        except AuthenticationError as err:
+            err.model = request.model
+            raise
         ctx = CallContext(
             provider=self.name,
             label=self.label,

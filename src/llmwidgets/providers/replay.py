@@ -3,6 +3,8 @@
 It is deterministic, so tests and demos can rely on it, and it is the last fallback when nothing
 live works. The label says plainly that it is a recording.
 
+- Shipped recordings: `tour` (the default: heading, lists, python code, table, emphasis, inline
+  code, link; ~6 s), `short` (~2 s) and `long` (~17 s, for trying Stop).
 - `replay:` (or `replay:default`) plays the default recording; `replay:<name>` plays a recording
   shipped in `llmwidgets/recordings/<name>.md`; `replay:/path/to/answer.md` plays any file.
 - Pace: about 40 pieces a second, where a piece is a word or up to 6 characters of one (close to
@@ -99,7 +101,8 @@ class ReplayProvider:
     """Plays recordings. Stateless: all per-stream state lives in the generator."""
 
     name = "replay"
-    label = "recording: replayed answer, not a live model"
+    label = "the replay provider"
+    note = "recording: replayed answer, not a live model"
 
     def __init__(self, config: ProviderConfig | None = None) -> None:
         self.config = config or ProviderConfig(name="replay")

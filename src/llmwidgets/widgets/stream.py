@@ -55,7 +55,9 @@ class StreamWidget(anywidget.AnyWidget):
 
     status = traitlets.Unicode("idle").tag(sync=True)
     metrics = traitlets.Dict().tag(sync=True)
-    error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    error: traitlets.Dict[str, Any] | Any = traitlets.Dict(allow_none=True, default_value=None).tag(
+        sync=True
+    )
     final_text = traitlets.Unicode("").tag(sync=True)
     model_label = traitlets.Unicode("").tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
@@ -206,12 +208,12 @@ class StreamWidget(anywidget.AnyWidget):
         if self.status != "streaming":
             # The first delta also fixes which model answered (fallbacks happen before it).
             self.model_label = run.chunks.target.spec
-            self.label_note = run.chunks.label
+            self.label_note = run.chunks.note
             self.status = "streaming"
         self.send({"type": "delta", "seq": seq, "text": text, "metrics": run.metrics().to_dict()})
 
     def on_stream_end(self, run: StreamRun) -> None:
-        self.label_note = run.chunks.label
+        self.label_note = run.chunks.note
         self.model_label = run.chunks.target.spec
         with self.hold_sync():
             self.final_text = run.text

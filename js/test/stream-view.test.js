@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { bindStreamView } from "../src/stream.js";
+import { HostModel, makeWindow } from "./helpers.js";
+
+const window = makeWindow();
+const { document } = window;
+
+function mount(state) {
+  const model = new HostModel(state);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const { view, cleanup } = bindStreamView(model, el, { schedule: null });
+  return { model, el, view, cleanup };
+}
+
+function bodyText(el) {
+  return el.querySelector(".llmw-body").textContent.trim();
+}
+
+describe("StreamView protocol", () => {
+  it("says hello with last_seq -1 on render", () => {
+    const { model } = mount();
+    assert.deepEqual(model.sent, [{ type: "hello", last_seq: -1 }]);
+  });
+
+  it("applies a snapshot and then the deltas after it", () => {
+    const { model, el, view } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 2, text: "Hello" });
+    model.custom({ type: "delta", seq: 3, text: " **world**" });
+    assert.equal(view.text, "Hello **world**");
+    assert.equal(el.querySelector(".llmw-body strong").textContent, "world");
+  });
+
+  it("ignores deltas already covered by the snapshot", () => {
+    const { model, view } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 2, text: "ab" });
+    model.custom({ type: "delta", seq: 2, text: "b" });
+    model.custom({ type: "delta", seq: 3, text: "c" });
+    assert.equal(view.text, "abc");
+  });
+
+  it("asks for a snapshot once when a delta is missing", () => {
+    const { model, view } = mount({ status: "streaming" });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "a" });
+    model.sent.length = 0;
+    model.custom({ type: "delta", seq: 3, text: "c" });
+    model.custom({ type: "delta", seq: 4, text: "d" });
+    assert.deepEqual(model.sent, [{ type: "hello", last_seq: 1 }]);
+    model.custom({ type: "snapshot", seq: 4, text: "abcd" });
+    model.custom({ type: "delta", seq: 5, text: "e" });
+    assert.equal(view.text, "abcde");
+  });
+
+  it("starts over on reset and expects seq 1", () => {
+    const { model, view } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 7, text: "old answer" });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "new" });
+    assert.equal(view.text, "new");
+  });
+
+  it("ignores a stale snapshot meant for another view", () => {
+    const { model, view } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 5, text: "abcde" });
+    model.custom({ type: "snapshot", seq: 3, text: "abc" });
+    assert.equal(view.text, "abcde");
+  });
+
+  it("takes the final text trait as authoritative", () => {
+    const { model, view } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 1, text: "partial garbled" });
+    model.set("status", "done");
+    model.set("text", "The real answer.");
+    assert.equal(view.text, "The real answer.");
+  });
+
+  it("renders saved state without a kernel", () => {
+    const { el, model } = mount({ status: "done", text: "# Saved\n\nanswer" });
+    assert.equal(el.querySelector(".llmw-body h1").textContent, "Saved");
+    assert.equal(model.sent[0].type, "hello");
+  });
+
+  it("ends two views of one model identical", () => {
+    const model = new HostModel({ status: "streaming" });
+    const a = document.createElement("div");
+    const b = document.createElement("div");
+    bindStreamView(model, a, { schedule: null });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "# Ti" });
+    bindStreamView(model, b, { schedule: null });
+    model.custom({ type: "snapshot", seq: 1, text: "# Ti" }); // the kernel's answer to b
+    model.custom({ type: "delta", seq: 2, text: "tle\n\n```py\nx = 1\n" });
+    model.custom({ type: "delta", seq: 3, text: "```\n\nend" });
+    model.set("status", "done");
+    model.set("text", "# Title\n\n```py\nx = 1\n```\n\nend");
+    assert.equal(a.innerHTML, b.innerHTML);
+    assert.equal(a.querySelector("h1").textContent, "Title");
+  });
+});
+
+describe("StreamView controls", () => {
+  it("enables Stop only while waiting or streaming", () => {
+    const { model, el } = mount({ status: "waiting" });
+    const stop = el.querySelector("button.llmw-stop");
+    assert.equal(stop.disabled, false);
+    model.set("status", "streaming");
+    assert.equal(stop.disabled, false);
+    model.set("status", "done");
+    assert.equal(stop.disabled, true);
+  });
+
+  it("sends stop when Stop is clicked", () => {
+    const { model, el } = mount({ status: "streaming" });
+    el.querySelector("button.llmw-stop").click();
+    assert.deepEqual(model.sent.at(-1), { type: "stop" });
+    assert.equal(el.querySelector("button.llmw-stop").disabled, true);
+  });
+
+  it("reflects the status on the root element", () => {
+    const { model, el } = mount();
+    model.set("status", "streaming");
+    assert.equal(el.querySelector(".llmw-stream").dataset.status, "streaming");
+  });
+
+  it("shows the error as text below the partial answer", () => {
+    const { model, el } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 1, text: "partial" });
+    model.set("error", { title: "RateLimitError", message: "<b>slow down</b>" });
+    model.set("status", "error");
+    const box = el.querySelector(".llmw-error");
+    assert.equal(box.hidden, false);
+    assert.equal(box.textContent, "RateLimitError: <b>slow down</b>");
+    assert.equal(box.querySelector("b"), null);
+    assert.equal(bodyText(el), "partial");
+  });
+
+  it("shows the model label and note", () => {
+    const { el } = mount({ model_label: "openai:gpt-4o-mini", label_note: "tiny model" });
+    assert.equal(el.querySelector(".llmw-model").textContent, "openai:gpt-4o-mini");
+    assert.equal(el.querySelector(".llmw-note").textContent, "tiny model");
+  });
+
+  it("updates the counter from metrics", () => {
+    const { model, el } = mount({ status: "streaming" });
+    model.set("metrics", { output_tokens: 42, estimated: true, tokens_per_second: 12.34 });
+    assert.equal(el.querySelector(".llmw-tokens").textContent, "~42 tokens");
+    assert.equal(el.querySelector(".llmw-tps").textContent, "12.3 tok/s");
+  });
+
+  it("puts a Copy button on each code block", () => {
+    const { model, el } = mount({ status: "streaming" });
+    model.custom({ type: "snapshot", seq: 1, text: "```py\nprint(1)\n```\n" });
+    const button = el.querySelector(".llmw-code button.llmw-copy");
+    assert.ok(button);
+    assert.equal(button.textContent, "Copy");
+  });
+
+  it("removes its listeners and DOM on cleanup", () => {
+    const { model, el, cleanup } = mount({ status: "streaming" });
+    cleanup();
+    assert.equal(el.querySelector(".llmw-stream"), null);
+    for (const set of model.handlers.values()) assert.equal(set.size, 0);
+  });
+});

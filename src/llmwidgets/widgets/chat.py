@@ -1,0 +1,407 @@
+"""`ChatWidget`: a multi-turn chat in one cell, built from `StreamWidget`s.
+
+Composition, not a new front end: each assistant turn is a `StreamWidget` started with the whole
+conversation so far, so it gets incremental markdown, its own counter and its own Stop for free.
+User turns are `ipywidgets.HTML` with the text escaped (user text is never read as HTML). The
+input box is the small `ChatInput` anywidget. The transcript is a `VBox` of those widgets, so it
+lives in widget state and a reloaded page re-renders it from the kernel.
+
+    chat = ChatWidget("chatbot", system="Answer briefly.")
+    chat                                  # shows the transcript and the input box
+    answer = chat.send("What is a monad?")  # the same as typing it and pressing Enter
+    await answer                          # or `await chat`: the Response of the current answer
+    chat.messages                         # the conversation in OpenAI format, ready to reuse
+
+Policies (one place to read them):
+
+* Sending while an answer streams stops that answer first; its partial text stays in the
+  transcript and in `messages` (the model sees what the person saw). The input's Send is
+  disabled while an answer streams, so only Python can do this.
+* `messages` holds every user turn and every assistant turn's text, including stopped partial
+  answers and an answer still streaming (its text so far). Errored answers are left out, even
+  their partial text: what failed is not something the model said. Their user turn stays.
+* `regenerate()` drops the last answer and answers the last user message again; the request
+  does not carry the dropped answer. If the conversation ends with a user message (from
+  `messages=[...]` or after an error), it answers it.
+* `clear()` empties the transcript; the system prompt stays.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import uuid
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anywidget
+import ipywidgets
+import traitlets
+
+from llmwidgets.chunks import Message, Response, Usage
+from llmwidgets.config import Config
+from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
+from llmwidgets.widgets.stream import StreamWidget, _static
+
+ChatRole = Literal["user", "assistant"]
+
+
+class ChatInput(anywidget.AnyWidget):
+    """The input box: a textarea with Send, Stop, Regenerate and Clear.
+
+    It only reports what the person did, as custom messages (`{"type": "send", "text"}`,
+    `{"type": "stop"}`, `{"type": "regenerate"}`, `{"type": "clear"}`); `ChatWidget` acts on
+    them. Its stylesheet also styles the rest of the chat (transcript and user turns).
+    """
+
+    _esm = _static("chat_input.js")
+    _css = _static("chat_input.css")
+
+    busy = traitlets.Bool(False).tag(sync=True)
+    placeholder = traitlets.Unicode("").tag(sync=True)
+    #: The user messages sent so far, oldest first: Up / Down in the box walk through them.
+    recall = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: Whether there is an answer to regenerate (or a user message waiting for one).
+    can_regenerate = traitlets.Bool(False).tag(sync=True)
+    has_turns = traitlets.Bool(False).tag(sync=True)
+
+
+class _SavedAnswer(StreamWidget):
+    """An assistant message given in `messages=[...]`: shown like an ended answer, never run."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        with self.hold_sync():
+            self.final_text = text
+            self.status = "done"
+
+    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        # A view asks for a snapshot on render; a saved answer's text is its final text.
+        if isinstance(content, dict) and content.get("type") == "hello":
+            self.send({"type": "snapshot", "seq": 0, "text": self.final_text})
+
+
+@dataclass
+class _Turn:
+    """One entry of the transcript: the widget that shows it, and for user turns the text."""
+
+    role: ChatRole
+    view: ipywidgets.Widget
+    text: str = ""
+
+    @property
+    def answer(self) -> StreamWidget | None:
+        return self.view if isinstance(self.view, StreamWidget) else None
+
+    @property
+    def content(self) -> str:
+        w = self.answer
+        if w is None:
+            return self.text
+        return w.final_text if w.status in ENDED else w.text
+
+    @property
+    def status(self) -> str:
+        w = self.answer
+        return w.status if w is not None else "done"
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One turn of `ChatWidget.history`: who said what, and for answers how it went.
+
+    `status` is the answer's (waiting, streaming, done, stopped, error); user turns and saved
+    answers read "done". `response` is None for user turns, saved answers and failed answers.
+    """
+
+    role: ChatRole
+    content: str
+    status: str = "done"
+    response: Response | None = None
+    error: dict[str, str] | None = None
+    model: str = ""
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.response.usage if self.response is not None else None
+
+    @property
+    def ttft(self) -> float | None:
+        """Seconds from sending the request to the first token."""
+        return self.response.time_to_first_token if self.response is not None else None
+
+    @property
+    def total_time(self) -> float | None:
+        return self.response.total_time if self.response is not None else None
+
+
+class ChatWidget(ipywidgets.VBox):
+    """A multi-turn chat in one cell: a transcript of streamed answers and an input box.
+
+        chat = ChatWidget("chatbot", system="You are terse.", temperature=0)
+        chat                             # type below it; Enter sends, Shift+Enter is a newline
+        await chat.send("Hi")            # the Python way; returns the answer's Response
+        chat.history[-1].usage           # tokens of the last answer
+
+    `messages=[...]` starts from a given conversation (OpenAI-style dicts or `Message`; a leading
+    system message becomes the system prompt). Other keyword options (temperature, max_tokens,
+    base_url, ...) go to every answer's `StreamWidget`.
+    """
+
+    def __init__(
+        self,
+        model: str = "chatbot",
+        *,
+        system: str | None = None,
+        messages: Sequence[Message | dict[str, Any]] | None = None,
+        placeholder: str | None = None,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        config: str | os.PathLike[str] | Config | None = None,
+        **options: Any,
+    ) -> None:
+        self.model = model
+        self.options = options
+        self.flush_interval = flush_interval
+        self.config = config
+        self._turns: list[_Turn] = []
+        self._display_ids: list[str] = []
+        self.transcript = ipywidgets.VBox()
+        self.transcript.add_class("llmw-chat-transcript")
+        self.input = ChatInput(
+            placeholder=placeholder
+            if placeholder is not None
+            else f"Message {model}… (Enter sends, Shift+Enter for a new line)"
+        )
+        self.input.on_msg(self._on_input_message)
+        super().__init__(children=[self.transcript, self.input])
+        self.add_class("llmw-chat")
+
+        given = [Message.coerce(m) for m in messages or ()]
+        if given and given[0].role == "system":
+            if system is None:
+                system = given[0].content
+            given = given[1:]
+        self.system = system
+        for m in given:
+            if m.role == "user":
+                self._turns.append(_Turn("user", self._user_view(m.content), m.content))
+            elif m.role == "assistant":
+                self._turns.append(_Turn("assistant", _SavedAnswer(m.content)))
+            else:
+                raise ValueError(
+                    "ChatWidget(messages=...) takes user and assistant messages after an optional "
+                    f"leading system message, not {m.role!r}."
+                )
+        self._sync()
+
+    # -- Python API ------------------------------------------------------------------------
+    def send(self, text: str) -> StreamWidget:
+        """Add a user message and stream the answer; returns the answer (awaitable).
+
+        An answer still streaming is stopped first and keeps its partial text.
+        """
+        if not text.strip():
+            raise ValueError("Nothing to send: the message is empty.")
+        self.stop()
+        self._turns.append(_Turn("user", self._user_view(text), text))
+        return self._answer()
+
+    def regenerate(self) -> StreamWidget:
+        """Drop the last answer and answer the last user message again."""
+        if self._turns and self._turns[-1].role == "assistant":
+            self._discard(self._turns.pop())
+        if not self._turns:
+            self._sync()
+            raise RuntimeError("Nothing to regenerate: send a message first.")
+        return self._answer()
+
+    def stop(self) -> None:
+        """Stop the answer that is streaming, keeping what has arrived."""
+        w = self.current
+        if w is not None:
+            w.stop()
+
+    def clear(self) -> None:
+        """Empty the transcript (stopping any answer); the system prompt stays."""
+        turns, self._turns = self._turns, []
+        for turn in turns:
+            self._discard(turn)
+        self._sync()
+        self._update_displays()
+
+    async def wait(self) -> Response:
+        """Wait for the current answer; returns its Response, raises its error if it failed."""
+        w = self.current
+        if w is None or isinstance(w, _SavedAnswer):
+            raise RuntimeError("Nothing to wait for: send a message first.")
+        return await w.wait()
+
+    def __await__(self) -> Generator[Any, None, Response]:
+        return self.wait().__await__()
+
+    @property
+    def current(self) -> StreamWidget | None:
+        """The widget of the last answer, if the transcript ends with one."""
+        return self._turns[-1].answer if self._turns else None
+
+    @property
+    def busy(self) -> bool:
+        """Whether an answer is streaming."""
+        w = self.current
+        return w is not None and w.status not in ENDED and not isinstance(w, _SavedAnswer)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation in OpenAI message format, system message first if there is one.
+
+        Stopped answers count with their partial text; errored answers are left out.
+        """
+        out = [{"role": "system", "content": self.system}] if self.system else []
+        out += [{"role": t.role, "content": t.content} for t in self._turns if t.status != "error"]
+        return out
+
+    @property
+    def history(self) -> list[ChatTurn]:
+        """Every turn shown, errored ones too, with usage and timings for answers."""
+        out = []
+        for t in self._turns:
+            w = t.answer
+            if w is None:
+                out.append(ChatTurn(t.role, t.content))
+                continue
+            failed = w.status == "error"
+            out.append(
+                ChatTurn(
+                    t.role,
+                    t.content,
+                    status=w.status,
+                    response=None if failed else w.response,
+                    error=w.error,
+                    model=w.model_label,
+                )
+            )
+        return out
+
+    # -- turns -----------------------------------------------------------------------------
+    def _answer(self) -> StreamWidget:
+        prompt = [
+            {"role": t.role, "content": t.content} for t in self._turns if t.status != "error"
+        ]
+        options = dict(self.options)
+        if self.system is not None:
+            options["system"] = self.system
+        w = StreamWidget(flush_interval=self.flush_interval)
+        w.on_end(self._on_answer_end)
+        self._turns.append(_Turn("assistant", w))
+        w.start(self.model, prompt, config=self.config, **options)
+        self._sync()
+        if w.status in ENDED:  # failed before sending (bad alias): no end callback comes
+            self._update_displays()
+        return w
+
+    def _discard(self, turn: _Turn) -> None:
+        """Close a turn's widget; a running answer is stopped and closed once it has ended."""
+        w = turn.answer
+        if w is not None and w.status not in ENDED and not isinstance(w, _SavedAnswer):
+            w.on_end(lambda ended: ended.close())
+            w.stop()
+        else:
+            turn.view.close()
+
+    def _on_answer_end(self, w: StreamWidget) -> None:
+        if w is not self.current:  # a stopped or discarded answer ending late
+            self._sync()
+            return
+        self._sync()
+        self._update_displays()
+
+    @staticmethod
+    def _user_view(text: str) -> ipywidgets.HTML:
+        view = ipywidgets.HTML(
+            f'<div class="llmw-user-turn" role="note" aria-label="You">{html.escape(text)}</div>'
+        )
+        view.add_class("llmw-user-turn-box")
+        return view
+
+    def _sync(self) -> None:
+        """Push the transcript and the input's state to the front end."""
+        with self.input.hold_sync():
+            self.input.busy = self.busy
+            self.input.recall = [t.text for t in self._turns if t.role == "user"]
+            self.input.can_regenerate = bool(self._turns)
+            self.input.has_turns = bool(self._turns)
+        self.transcript.children = tuple(t.view for t in self._turns)
+
+    # -- input messages --------------------------------------------------------------------
+    def _on_input_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "send":
+            text = content.get("text")
+            if isinstance(text, str) and text.strip() and not self.busy:
+                self.send(text)
+        elif kind == "stop":
+            self.stop()
+        elif kind == "regenerate":
+            if self._turns and not self.busy:
+                self.regenerate()
+        elif kind == "clear":
+            self.clear()
+
+    # -- display ---------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        """Show the chat under a display id, so each answer's end can add a markdown copy.
+
+        A widget view is blank on GitHub and in nbconvert output; the transcript as markdown in
+        the same output bundle keeps the conversation readable there.
+        """
+        from IPython.display import display
+
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self.mimebundle(), raw=True, display_id=display_id)
+
+    def mimebundle(self) -> dict[str, Any]:
+        """The output bundle: the widget view, plus the transcript as markdown when idle."""
+        data: dict[str, Any] = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 1,
+                "model_id": self.model_id,
+            },
+            "text/plain": self.plain_text(),
+        }
+        if not self.busy and self._turns:
+            data["text/markdown"] = self.markdown()
+        return data
+
+    def markdown(self) -> str:
+        """The transcript as markdown: `**You:** ...` then each answer with its model line."""
+        parts = []
+        for t in self._turns:
+            w = t.answer
+            if w is None:
+                parts.append(("---\n\n" if parts else "") + f"**You:** {t.text}")
+            elif isinstance(w, _SavedAnswer):
+                parts.append(w.final_text)
+            else:
+                parts.append(w.markdown())
+        return "\n\n".join(parts)
+
+    def plain_text(self) -> str:
+        lines = [f"<ChatWidget {self.model}: {len(self._turns)} turns>"]
+        for t in self._turns:
+            who = "You" if t.role == "user" else "Assistant"
+            lines.append(f"{who}: {t.content}")
+        return "\n".join(lines)
+
+    def _update_displays(self) -> None:
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        bundle = self.mimebundle()
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)

@@ -1,0 +1,447 @@
+"""`compare()`: one prompt, several models (or settings) streaming side by side.
+
+Composed of `StreamWidget`s rather than a new front end: each pane gets incremental markdown, its
+own counter and its own Stop for free, and each runs its own task on the kernel loop, so a slow or
+failing provider never holds up the others and an error stays inside its pane. When every pane has
+ended, a summary table (HTML built here, values escaped, never model output) appears under the grid.
+
+    w = compare(["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"], "Explain RAII")
+    w                                  # shows the grid; answers stream after the cell returns
+    responses = await w                # in a later cell: every pane has ended
+    w.table()                          # per-model timings, tokens, cost: pandas.DataFrame(w.table())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import uuid
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import ipywidgets
+
+from llmwidgets.chunks import Prompt, Response
+from llmwidgets.config import Config
+from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.stream import get_provider
+from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, running_loop
+from llmwidgets.widgets.stream import StreamWidget
+
+GRID_COLUMNS = "repeat(auto-fit, minmax(320px, 1fr))"
+
+
+@dataclass(init=False)
+class Pane:
+    """One column of a comparison: a model plus options that override the shared ones.
+
+        compare([Pane("chatbot", temperature=0), Pane("chatbot", temperature=1)], "A haiku")
+        compare([Pane("chatbot", "terse", system="Be terse."), Pane("chatbot", "kind",
+                 system="Be kind.")], "Review my code")
+
+    `prompt=` is accepted as an option too, to compare prompts on one model.
+    """
+
+    model: str
+    label: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, model: str, label: str | None = None, **options: Any) -> None:
+        self.model = model
+        self.label = label
+        self.options = options
+
+    @classmethod
+    def of(cls, spec: str | Pane | Mapping[str, Any]) -> Pane:
+        """A pane from what `compare()` accepts: an alias, a Pane, or a dict with `model`."""
+        if isinstance(spec, Pane):
+            return spec
+        if isinstance(spec, str):
+            return cls(spec)
+        if isinstance(spec, Mapping):
+            data = dict(spec)
+            if "model" not in data:
+                raise ValueError(f"A pane dict needs a 'model' key, got {sorted(data)}")
+            return cls(data.pop("model"), data.pop("label", None), **data)
+        raise TypeError(f"A pane is an alias string, a Pane or a dict, not {type(spec).__name__}")
+
+
+@dataclass
+class SummaryRow:
+    """One pane's line in the summary; `table()` returns these as dicts."""
+
+    label: str
+    model: str
+    status: str
+    time_to_first_token: float | None
+    tokens_per_second: float | None
+    output_tokens: int | None
+    total_time: float | None
+    cost: float | None
+    finish_reason: str | None
+    error: str | None
+    fastest: bool = False
+    cheapest: bool = False
+
+
+class CompareWidget(ipywidgets.VBox):
+    """Several `StreamWidget`s in a wrapping grid, a "Stop all" button and an end-of-run summary.
+
+    `results` holds each pane's `Response` once it has ended: a stopped pane's partial answer has
+    `finish_reason == "cancelled"`, a failed one's `"error"` (its text is what arrived before the
+    failure); it is None for a pane that never started (e.g. an unknown alias) or is still
+    streaming. `await w` waits for every pane and never raises for a failed pane: the failure is
+    shown in the pane, in `errors` and in the table.
+
+    "Fastest" is the highest generation speed (output tokens per second after the first token)
+    among panes that finished normally; "cheapest" the lowest known cost among them. Each mark
+    needs two or more such panes; ties are all marked.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[str | Pane | Mapping[str, Any]],
+        prompt: Prompt,
+        *,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        config: str | os.PathLike[str] | Config | None = None,
+        **options: Any,
+    ) -> None:
+        specs = [Pane.of(m) for m in models]
+        if not specs:
+            raise ValueError("compare() needs at least one model")
+        self._loop = running_loop()
+        self._all_done: asyncio.Future[None] = self._loop.create_future()
+        self._display_ids: list[str] = []
+        self.specs: list[Pane] = specs
+        self.labels: list[str] = _labels(specs)
+        titled = any(s.label for s in specs) or len({s.model for s in specs}) < len(specs)
+
+        self.panes: list[StreamWidget] = []
+        cells: list[ipywidgets.Widget] = []
+        for spec, label in zip(specs, self.labels, strict=True):
+            pane_options = {**options, **spec.options}
+            pane_prompt = pane_options.pop("prompt", prompt)
+            pane = StreamWidget(
+                spec.model,
+                pane_prompt,
+                flush_interval=flush_interval,
+                config=config,
+                **pane_options,
+            )
+            self.panes.append(pane)
+            children: list[ipywidgets.Widget] = [pane]
+            if titled:
+                title = ipywidgets.HTML(
+                    f'<div style="font-weight:600;font-size:var(--jp-ui-font-size1);'
+                    f'color:var(--jp-ui-font-color1)">{html.escape(label)}</div>'
+                )
+                title.add_class("llmwidgets-compare-title")
+                children.insert(0, title)
+            cell = ipywidgets.VBox(children, layout=ipywidgets.Layout(min_width="0"))
+            cell.add_class("llmwidgets-compare-cell")
+            cells.append(cell)
+
+        self.grid = ipywidgets.GridBox(
+            cells,
+            layout=ipywidgets.Layout(
+                grid_template_columns=GRID_COLUMNS, grid_gap="12px", width="100%"
+            ),
+        )
+        self.grid.add_class("llmwidgets-compare-grid")
+        self.stop_button = ipywidgets.Button(
+            description="Stop all", icon="stop", tooltip="Stop every pane that is still streaming"
+        )
+        self.stop_button.add_class("llmwidgets-compare-stop-all")
+        self.stop_button.on_click(lambda _button: self.stop_all())
+        self.summary = ipywidgets.HTML("")
+        self.summary.add_class("llmwidgets-compare-summary")
+        super().__init__([self.grid, self.stop_button, self.summary])
+        self.add_class("llmwidgets-compare")
+
+        _warm_providers(self.panes)
+        for pane in self.panes:
+            pane.on_end(self._on_pane_end)
+        self._check_all_ended()  # panes that failed before sending anything end at once
+
+    # -- Python API ------------------------------------------------------------------------
+    def stop_all(self) -> None:
+        """Stop every pane still streaming; partial answers stay."""
+        for pane in self.panes:
+            pane.stop()
+
+    async def wait(self) -> list[Response | None]:
+        """Wait until every pane has ended; returns `results` (never raises for a failed pane).
+
+        Also re-sends the final display from here: the end's own update carries the header of
+        the cell that started the comparison, and nbclient/papermill drop messages of a cell
+        that has finished, so `await w` in a later cell is what lands the markdown there.
+        """
+        await asyncio.shield(self._all_done)
+        self._update_displays()
+        return self.results
+
+    def __await__(self) -> Generator[Any, None, list[Response | None]]:
+        return self.wait().__await__()
+
+    @property
+    def done(self) -> bool:
+        return all(p.status in ENDED for p in self.panes)
+
+    @property
+    def results(self) -> list[Response | None]:
+        """Each pane's Response once it ended (partial for stopped or failed panes), else None."""
+        return [p.response for p in self.panes]
+
+    @property
+    def errors(self) -> list[LLMWidgetsError | None]:
+        """Each pane's error, or None where it did not fail."""
+        return [_error_of(p) for p in self.panes]
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.panes]
+
+    def table(self) -> list[dict[str, Any]]:
+        """One dict per pane (see `SummaryRow`), ready for `pandas.DataFrame(w.table())`."""
+        return [asdict(row) for row in self.rows()]
+
+    def rows(self) -> list[SummaryRow]:
+        rows = [_row(label, pane) for label, pane in zip(self.labels, self.panes, strict=True)]
+        _mark(rows, "tokens_per_second", "fastest", best=max)
+        _mark(rows, "cost", "cheapest", best=min)
+        return rows
+
+    # -- display ---------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        """Show under a display id, so the end can add a markdown copy (see StreamWidget)."""
+        from IPython.display import display
+
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self.mimebundle(), raw=True, display_id=display_id)
+
+    def mimebundle(self) -> dict[str, Any]:
+        """The widget view, plus every answer and the summary as markdown once all have ended."""
+        data: dict[str, Any] = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 1,
+                "model_id": self.model_id,
+            },
+            "text/plain": self.plain_text(),
+        }
+        if self.done:
+            data["text/markdown"] = self.markdown()
+        return data
+
+    def markdown(self) -> str:
+        """One `## label` section per pane with its answer, then the summary as a table."""
+        parts = [
+            f"## {label}\n\n{pane.markdown()}"
+            for label, pane in zip(self.labels, self.panes, strict=True)
+        ]
+        parts.append("## Summary\n\n" + summary_markdown(self.rows()))
+        return "\n\n".join(parts) + "\n"
+
+    def plain_text(self) -> str:
+        ended = sum(p.status in ENDED for p in self.panes)
+        return f"<llmwidgets compare: {ended} of {len(self.panes)} ended>"
+
+    def _update_displays(self) -> None:
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        bundle = self.mimebundle()
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
+
+    # -- pane events -----------------------------------------------------------------------
+    def _on_pane_end(self, _pane: StreamWidget) -> None:
+        self._check_all_ended()
+
+    def _check_all_ended(self) -> None:
+        if not self.done:
+            return
+        self.summary.value = summary_html(self.rows())
+        self.stop_button.disabled = True
+        self._update_displays()
+        if not self._all_done.done():
+            self._all_done.set_result(None)
+
+
+def compare(
+    models: Sequence[str | Pane | Mapping[str, Any]],
+    prompt: Prompt,
+    *,
+    flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    config: str | os.PathLike[str] | Config | None = None,
+    **options: Any,
+) -> CompareWidget:
+    """Stream `prompt` to every model at once, side by side; see `CompareWidget`.
+
+    `models` are aliases / `provider:model` strings, `Pane`s or dicts (`{"model": ..., "label":
+    ..., **options}`). Shared `**options` (system, temperature, max_tokens, base_url, ...) apply
+    to every pane; a pane's own options override them.
+    """
+    return CompareWidget(models, prompt, flush_interval=flush_interval, config=config, **options)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _labels(specs: list[Pane]) -> list[str]:
+    """Each pane's title: its label, else its model, plus its own options when models repeat."""
+    counts: dict[str, int] = {}
+    for s in specs:
+        counts[s.model] = counts.get(s.model, 0) + 1
+    labels = []
+    for s in specs:
+        label = s.label or s.model
+        if not s.label and counts[s.model] > 1 and s.options:
+            label += " · " + ", ".join(f"{k}={_short(v)}" for k, v in s.options.items())
+        labels.append(label)
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:  # identical panes still need distinct section titles
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if labels.count(label) == 1 else f"{label} #{seen[label]}")
+    return unique
+
+
+def _warm_providers(panes: list[StreamWidget]) -> None:
+    """Make each pane's SDK client now, before any pane's task runs and starts its clock.
+
+    The first stream in a kernel imports the SDK and builds its client (seconds, blocking the
+    loop); without this, that cost lands in the first pane's time to first token only.
+    """
+    for pane in panes:
+        if pane.run is None:
+            continue
+        try:
+            get_provider(pane.run.chunks.target)
+        except Exception:  # the pane's own task meets the same error and shows it
+            continue
+
+
+def _short(value: Any, limit: int = 30) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_of(pane: StreamWidget) -> LLMWidgetsError | None:
+    if pane.run is not None:
+        return pane.run.error if pane.run.done else None
+    return pane._startup_error  # a bad alias or config: the pane never started
+
+
+def _row(label: str, pane: StreamWidget) -> SummaryRow:
+    m = pane.metrics or {}
+    r = pane.response
+    error = f"{pane.error['title']}: {pane.error['message']}" if pane.error else None
+    return SummaryRow(
+        label=label,
+        model=pane.model_label,
+        status=pane.status,
+        time_to_first_token=m.get("ttft"),
+        tokens_per_second=m.get("tokens_per_second"),
+        output_tokens=m.get("output_tokens") if pane.run is not None else None,
+        total_time=r.total_time if r is not None else m.get("elapsed"),
+        cost=m.get("cost"),
+        finish_reason=r.finish_reason if r is not None else ("error" if error else None),
+        error=error,
+    )
+
+
+def _mark(rows: list[SummaryRow], value: str, flag: str, best: Any) -> None:
+    candidates = [r for r in rows if r.status == "done" and getattr(r, value) is not None]
+    if len(candidates) < 2:
+        return
+    top = best(getattr(r, value) for r in candidates)
+    for r in candidates:
+        if getattr(r, value) == top:
+            setattr(r, flag, True)
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _cost(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "free" if value == 0 else f"${value:.6f}".rstrip("0").rstrip(".")
+
+
+def _cells(row: SummaryRow) -> list[str]:
+    marks = [m for m, on in (("fastest", row.fastest), ("cheapest", row.cheapest)) if on]
+    return [
+        row.label,
+        row.status,
+        _fmt(row.time_to_first_token, " s"),
+        _fmt(row.tokens_per_second, "", 1),
+        _fmt(row.output_tokens),
+        _fmt(row.total_time, " s"),
+        _cost(row.cost),
+        row.finish_reason or "—",
+        ", ".join(marks),
+    ]
+
+
+HEADERS = [
+    "Model",
+    "Status",
+    "First token",
+    "Tokens/s",
+    "Output tokens",
+    "Total",
+    "Cost",
+    "Finish",
+    "",
+]
+
+
+def summary_markdown(rows: list[SummaryRow]) -> str:
+    """The summary as a GitHub markdown table (pipes escaped), errors listed under it."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    out = [line(HEADERS), "|" + "---|" * len(HEADERS)]
+    out += [line(_cells(r)) for r in rows]
+    out += [f"\n**{r.label}:** {r.error}" for r in rows if r.error]
+    return "\n".join(out)
+
+
+_TD = "padding:2px 10px;border-bottom:1px solid var(--jp-border-color2);text-align:left"
+_BADGE = (
+    "display:inline-block;padding:0 6px;margin-right:4px;border-radius:8px;"
+    "font-size:var(--jp-ui-font-size0);color:var(--jp-ui-inverse-font-color1);background:{}"
+)
+
+
+def summary_html(rows: list[SummaryRow]) -> str:
+    """The summary as an HTML table themed with `--jp-*` variables; every value is escaped."""
+    head = "".join(f'<th style="{_TD}">{html.escape(h)}</th>' for h in HEADERS)
+    body = []
+    for row in rows:
+        cells = _cells(row)[:-1]
+        tds = "".join(f'<td style="{_TD}">{html.escape(c)}</td>' for c in cells)
+        badges = ""
+        if row.fastest:
+            badges += f'<span class="llmwidgets-mark-fastest" style="{_BADGE.format("var(--jp-success-color1)")}">fastest</span>'
+        if row.cheapest:
+            badges += f'<span class="llmwidgets-mark-cheapest" style="{_BADGE.format("var(--jp-brand-color1)")}">cheapest</span>'
+        title = f' title="{html.escape(row.error, quote=True)}"' if row.error else ""
+        body.append(f'<tr{title}>{tds}<td style="{_TD}">{badges}</td></tr>')
+    return (
+        '<table class="llmwidgets-compare-table" style="border-collapse:collapse;'
+        "margin-top:8px;font-family:var(--jp-ui-font-family);font-size:var(--jp-ui-font-size1);"
+        'color:var(--jp-ui-font-color1);background:transparent">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )

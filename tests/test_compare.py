@@ -1,0 +1,333 @@
+"""`compare()` / `CompareWidget`, kernel side: several real streams side by side.
+
+Every pane is a real StreamWidget driving the real OpenAI SDK over HTTP to the loopback wire
+server; the comm is the recording one, so the widgets run exactly as in a kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from llmwidgets import pricing
+from llmwidgets.errors import ConfigurationError, ProviderError
+from llmwidgets.widgets.compare import GRID_COLUMNS, CompareWidget, Pane, compare
+from llmwidgets.widgets.stream import StreamWidget
+from tests.recording_comm import CommRecorder, recorder  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("openai_key", "recorder")
+
+
+@pytest.fixture
+def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-compare-0000000000")
+
+
+def text_model(wire: Any, name: str, text: str, chunk: int = 4, delay: float = 0.0) -> str:
+    """`openai:` model whose answer is `text`, streamed `chunk` characters every `delay` s."""
+    wire.add_text(name, text)
+    return f"openai:text:{name}?chunk={chunk}&delay={delay}"
+
+
+def run(wire: Any, models: list[Any], prompt: str = "hi", **options: Any) -> CompareWidget:
+    return compare(models, prompt, base_url=wire.openai_base_url, **options)
+
+
+async def ended(w: CompareWidget, timeout: float = 30) -> list[Any]:
+    return await asyncio.wait_for(w.wait(), timeout)
+
+
+async def until(check: Any, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        await asyncio.sleep(0.005)
+
+
+FAST = "fast answer. " * 30
+SLOW = "slow answer. " * 30
+
+
+# -- concurrency and isolation ----------------------------------------------------------------
+async def test_four_panes_stream_concurrently_and_a_failing_one_ends_alone(wire_server):
+    w = run(
+        wire_server,
+        [
+            text_model(wire_server, "fast", FAST, delay=0.001),
+            text_model(wire_server, "medium", FAST, delay=0.003),
+            text_model(wire_server, "slow", SLOW, delay=0.012),
+            "openai:http-500",
+        ],
+    )
+    order: list[str] = []
+    slow_text_when_fast_ended: list[int] = []
+    for name, pane in zip(["fast", "medium", "slow", "failing"], w.panes, strict=True):
+        pane.on_end(lambda p, name=name: order.append(name))
+    w.panes[0].on_end(lambda p: slow_text_when_fast_ended.append(len(w.panes[2].text)))
+    started = time.monotonic()
+    await ended(w)
+    elapsed = time.monotonic() - started
+
+    assert [p.status for p in w.panes] == ["done", "done", "done", "error"]
+    assert order[-1] == "slow" and order.index("fast") < order.index("medium")
+    assert 0 < slow_text_when_fast_ended[0] < len(SLOW)  # slow was mid-stream, not queued
+    arrivals = [r.at for r in wire_server.requests]
+    assert len(arrivals) == 4 and max(arrivals) - min(arrivals) < 1.0
+    serial = sum(r.total_time for r in w.results if r is not None and r.total_time)
+    assert elapsed < serial
+
+
+async def test_an_error_stays_in_its_pane_and_await_does_not_raise(wire_server):
+    w = run(wire_server, [text_model(wire_server, "ok", FAST), "openai:http-500"])
+    results = await ended(w)
+    assert results[0] is not None and results[0].text == FAST
+    assert w.panes[1].status == "error" and w.panes[1].error is not None
+    assert isinstance(w.errors[1], ProviderError) and w.errors[0] is None
+    assert results[1] is not None and results[1].finish_reason == "error"
+
+
+async def test_an_unknown_alias_fails_its_pane_without_holding_up_the_others(wire_server):
+    w = run(wire_server, ["no-such-alias", text_model(wire_server, "ok", FAST)])
+    assert w.panes[0].status == "error"
+    results = await ended(w)
+    assert results[0] is None and results[1] is not None and results[1].text == FAST
+    assert isinstance(w.errors[0], ConfigurationError)
+    assert len(wire_server.requests) == 1
+
+
+async def test_a_comparison_whose_panes_all_fail_at_once_is_already_done(wire_server):
+    w = compare(["no-such-alias", "nor-this-one"], "hi")
+    assert w.done
+    assert await ended(w, timeout=0.5) == [None, None]
+    assert w.summary.value  # the summary shows the two failures
+
+
+# -- stop --------------------------------------------------------------------------------------
+async def test_stop_on_one_pane_leaves_the_others_streaming(wire_server):
+    w = run(
+        wire_server,
+        [
+            text_model(wire_server, "a", "a" * 4000, delay=0.005),
+            text_model(wire_server, "b", "b" * 4000, delay=0.005),
+        ],
+    )
+    await until(lambda: all(len(p.text) > 20 for p in w.panes))
+    w.panes[0].stop()
+    await wire_server.until_disconnect()
+    grown_from = len(w.panes[1].text)
+    await asyncio.sleep(0.1)
+    assert w.panes[0].status == "stopped"
+    assert w.panes[1].status == "streaming" and len(w.panes[1].text) > grown_from
+    assert not w.done
+    w.stop_all()
+    await ended(w)
+
+
+async def test_stop_all_closes_every_http_stream(wire_server):
+    models = [text_model(wire_server, n, n * 4000, delay=0.005) for n in "xyz"]
+    w = run(wire_server, models)
+    await until(lambda: all(p.text for p in w.panes))
+    w.stop_all()
+    results = await ended(w)
+    await wire_server.until_disconnect(count=3)
+    assert [p.status for p in w.panes] == ["stopped"] * 3
+    assert {d.model for d in wire_server.disconnects} == {m.removeprefix("openai:") for m in models}
+    assert all(r is not None and r.finish_reason == "cancelled" for r in results)
+    assert all(0 < len(r.text) < 4000 for r in results if r is not None)
+
+
+async def test_the_stop_all_button_stops_every_pane_and_is_disabled_at_the_end(wire_server):
+    w = run(wire_server, [text_model(wire_server, n, n * 4000, delay=0.005) for n in "pq"])
+    await until(lambda: all(p.text for p in w.panes))
+    assert not w.stop_button.disabled
+    w.stop_button.click()
+    await ended(w)
+    assert [p.status for p in w.panes] == ["stopped", "stopped"]
+    assert w.stop_button.disabled
+
+
+# -- summary -----------------------------------------------------------------------------------
+@pytest.fixture
+def prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prices for the wire server's text models, undone after the test."""
+    monkeypatch.setitem(pricing.PRICES, "openai", dict(pricing.PRICES["openai"]))
+    pricing.set_price("openai", "text:quick", 10.0, 10.0)
+    pricing.set_price("openai", "text:thrifty", 1.0, 1.0)
+    pricing.set_price("openai", "text:middling", 5.0, 5.0)
+
+
+async def test_the_table_marks_the_fastest_and_the_cheapest(wire_server, prices):
+    w = run(
+        wire_server,
+        [
+            text_model(wire_server, "quick", FAST, delay=0.001),
+            text_model(wire_server, "thrifty", FAST, delay=0.006),
+            text_model(wire_server, "middling", FAST, delay=0.003),
+            "openai:http-500",
+        ],
+    )
+    await ended(w)
+    table = w.table()
+    assert [row["fastest"] for row in table] == [True, False, False, False]
+    assert [row["cheapest"] for row in table] == [False, True, False, False]
+    tokens = len(FAST) // 4
+    assert [row["output_tokens"] for row in table[:3]] == [tokens] * 3
+    assert table[1]["cost"] == pytest.approx((12 * 1.0 + tokens * 1.0) / 1e6)
+    assert all(row["finish_reason"] == "stop" for row in table[:3])
+    assert all(row["time_to_first_token"] > 0 for row in table[:3])
+    speeds = [row["tokens_per_second"] for row in table[:3]]
+    assert speeds[0] > speeds[2] > speeds[1]
+
+
+async def test_a_failed_pane_is_in_the_table_with_its_error_and_never_marked(wire_server, prices):
+    w = run(wire_server, [text_model(wire_server, "quick", FAST), "openai:http-500"])
+    await ended(w)
+    failed = w.table()[1]
+    assert failed["status"] == "error" and failed["finish_reason"] == "error"
+    assert failed["error"] and failed["error"].startswith("Provider error")
+    assert not failed["fastest"] and not failed["cheapest"]
+
+
+async def test_the_summary_appears_only_when_every_pane_has_ended(wire_server):
+    w = run(
+        wire_server,
+        [
+            text_model(wire_server, "f", FAST),
+            text_model(wire_server, "s", SLOW, delay=0.01),
+        ],
+    )
+    await until(lambda: w.panes[0].status == "done")
+    assert w.summary.value == ""
+    await ended(w)
+    assert "<table" in w.summary.value
+    assert w.summary.value.count("<tr") == 1 + 2
+
+
+async def test_the_summary_html_escapes_labels_and_never_holds_model_output(wire_server):
+    answer = "<b>model output</b> " * 10
+    w = run(
+        wire_server,
+        [
+            Pane(text_model(wire_server, "x", answer), label="<img src=x onerror=alert(1)>"),
+            Pane(text_model(wire_server, "y", answer), label="plain"),
+        ],
+    )
+    await ended(w)
+    summary = w.summary.value
+    assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary
+    assert "model output" not in summary
+    assert "var(--jp-" in summary
+
+
+# -- options -----------------------------------------------------------------------------------
+async def test_per_pane_options_override_the_shared_ones_in_the_request(wire_server):
+    model = text_model(wire_server, "same", FAST)
+    w = run(
+        wire_server,
+        [
+            Pane(model, temperature=0, system="Be terse."),
+            Pane(model, system="Be kind."),
+            {"model": model, "label": "hot", "temperature": 1.5},
+        ],
+        temperature=0.7,
+        system="Shared.",
+        max_tokens=50,
+    )
+    await ended(w)
+    bodies = sorted(
+        (r.body for r in wire_server.requests),
+        key=lambda b: (b["temperature"], b["messages"][0]["content"]),
+    )
+    assert [(b["temperature"], b["messages"][0]) for b in bodies] == [
+        (0, {"role": "system", "content": "Be terse."}),
+        (0.7, {"role": "system", "content": "Be kind."}),
+        (1.5, {"role": "system", "content": "Shared."}),
+    ]
+    assert all(b.get("max_tokens", b.get("max_completion_tokens")) == 50 for b in bodies)
+
+
+async def test_a_pane_may_bring_its_own_prompt(wire_server):
+    model = text_model(wire_server, "p", FAST)
+    w = run(wire_server, [model, Pane(model, prompt="Other question")], prompt="Main question")
+    await ended(w)
+    asked = sorted(r.body["messages"][-1]["content"] for r in wire_server.requests)
+    assert asked == ["Main question", "Other question"]
+
+
+async def test_titles_show_labels_and_tell_apart_panes_of_the_same_model(wire_server):
+    model = text_model(wire_server, "t", FAST)
+    w = run(wire_server, [Pane(model, temperature=0), Pane(model, temperature=1)])
+    assert w.labels == [f"{model} · temperature=0", f"{model} · temperature=1"]
+    titles = [c.children[0].value for c in w.grid.children]
+    assert "temperature=0" in titles[0] and "temperature=1" in titles[1]
+    await ended(w)
+
+
+async def test_panes_of_different_models_without_labels_have_no_extra_title(wire_server):
+    w = run(wire_server, [text_model(wire_server, "m1", FAST), text_model(wire_server, "m2", FAST)])
+    assert all(len(cell.children) == 1 for cell in w.grid.children)
+    assert all(isinstance(cell.children[0], StreamWidget) for cell in w.grid.children)
+    await ended(w)
+
+
+async def test_the_grid_wraps_columns_on_narrow_screens(wire_server):
+    w = run(wire_server, [text_model(wire_server, "g", FAST)] * 3)
+    assert (
+        w.grid.layout.grid_template_columns
+        == GRID_COLUMNS
+        == ("repeat(auto-fit, minmax(320px, 1fr))")
+    )
+    assert w.panes == [c.children[-1] for c in w.grid.children]
+    await ended(w)
+
+
+# -- saved notebooks ---------------------------------------------------------------------------
+async def test_the_markdown_fallback_holds_every_answer_and_the_summary(wire_server):
+    w = run(
+        wire_server,
+        [
+            Pane(text_model(wire_server, "one", "First answer, **bold**."), label="one"),
+            Pane(text_model(wire_server, "two", "Second answer.", delay=0.01), label="two"),
+            Pane("openai:error-mid-stream", label="broken"),
+        ],
+    )
+    assert "text/markdown" not in w.mimebundle()
+    await ended(w)
+    bundle = w.mimebundle()
+    md = bundle["text/markdown"]
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert md.index("## one") < md.index("First answer, **bold**.") < md.index("## two")
+    assert md.index("## two") < md.index("Second answer.") < md.index("## broken")
+    assert "Partial answer" in md and "Provider error" in md
+    assert "| Model | Status |" in md and "| one | done |" in md
+
+
+@pytest.mark.kernel
+def test_a_notebook_run_by_nbclient_saves_every_answer_as_markdown(wire_server):
+    """A real kernel: the display made by the cell is updated in place when all panes end."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    wire_server.add_text("nb1", "Answer from the first model.")
+    wire_server.add_text("nb2", "Answer from the second model.")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\n"
+            "os.environ['OPENAI_API_KEY'] = 'sk-test-nb'\n"
+            "from llmwidgets.widgets.compare import compare\n"
+            f"w = compare(['openai:text:nb1?delay=0.01', 'openai:text:nb2'], 'hi',\n"
+            f"            base_url={wire_server.openai_base_url!r})\n"
+            "w"
+        ),
+        nbformat.v4.new_code_cell("_ = await w"),
+    ]
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1
+    md = outputs[0]["data"]["text/markdown"]
+    assert "Answer from the first model." in md and "Answer from the second model." in md
+    assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]

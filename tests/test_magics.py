@@ -1,0 +1,375 @@
+"""`%%llm` / `%llm`: parsing, interpolation and the plain-text path through a real IPython shell,
+and the widget / `--wait` / interrupt behaviour in a real kernel driven over jupyter_client.
+
+Models: `replay:` recordings (`-O delay=0` plays instantly) and the loopback wire server with the
+real OpenAI SDK, which records every request it gets.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from IPython import get_ipython
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
+from wire_server import WireServer
+
+from llmwidgets import ModelNotFoundError, Response
+from llmwidgets.magics import code_blocks, parse_call, parse_json, split_line
+from llmwidgets.providers.replay import load_recording
+
+SHORT = load_recording("short")
+#: What the plain-text path prints for it: the answer, ending in exactly one newline.
+PRINTED = SHORT if SHORT.endswith("\n") else SHORT + "\n"
+
+
+@pytest.fixture
+def ip(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """A real IPython shell (no kernel, so no widget front end) with the extension loaded."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-magics-000000000")
+    monkeypatch.delenv("LLMWIDGETS_HEADLESS", raising=False)
+    shell = start_ipython() or get_ipython()
+    assert shell is not None
+    shell.run_line_magic("load_ext", "llmwidgets")
+    yield shell
+    for name in ("answer", "topic", "code", "data", "both"):
+        shell.user_ns.pop(name, None)
+
+
+def wire_model(wire: WireServer, text: str, name: str = "t") -> str:
+    wire.add_text(name, text)
+    return f"openai:text:{name}?chunk=4"
+
+
+def sent_prompt(wire: WireServer) -> str:
+    (request,) = wire.requests
+    return request.body["messages"][-1]["content"]
+
+
+def run(ip: InteractiveShell, cell: str) -> Any:
+    result = ip.run_cell(cell, store_history=True)
+    return result
+
+
+# -- parsing -----------------------------------------------------------------------------------
+def test_line_magic_first_word_is_a_model_when_it_has_a_colon() -> None:
+    opts, models, prompt = split_line("openai:gpt-4o-mini What's a monad?", frozenset())
+    assert (opts, models, prompt) == ([], ["openai:gpt-4o-mini"], "What's a monad?")
+
+
+def test_line_magic_first_word_is_a_model_when_it_is_a_defined_alias_or_chatbot() -> None:
+    assert split_line("fast hi", frozenset({"fast"}))[1] == ["fast"]
+    assert split_line("chatbot hi", frozenset())[1] == ["chatbot"]
+
+
+def test_line_magic_without_a_model_word_sends_the_whole_line_to_chatbot(
+    ip: InteractiveShell,
+) -> None:
+    call = parse_call(ip, "What is a monad?", None)
+    assert (call.models, call.prompt) == (["chatbot"], "What is a monad?")
+
+
+def test_options_before_the_prompt_are_parsed_and_quoted_values_kept() -> None:
+    opts, models, prompt = split_line(
+        '-t 0.2 -s "Answer in French" chatbot -m 5 Don\'t "quote" me', frozenset()
+    )
+    assert opts == ["-t", "0.2", "-s", "Answer in French", "-m", "5"]
+    assert models == ["chatbot"]
+    assert prompt == 'Don\'t "quote" me'
+
+
+def test_trailing_carriage_return_and_extra_spaces_are_tolerated(ip: InteractiveShell) -> None:
+    call = parse_call(ip, "  replay:short   -o   answer  \r", "hello\r\n")
+    assert (call.models, call.out, call.prompt) == (["replay:short"], "answer", "hello")
+
+
+def test_several_models_in_the_cell_magic_line_are_all_kept(ip: InteractiveShell) -> None:
+    call = parse_call(ip, "replay:short replay:tour -t 0", "hi")
+    assert call.models == ["replay:short", "replay:tour"]
+    assert call.temperature == 0.0
+
+
+def test_an_unknown_option_is_a_usage_error(ip: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match="--bogus"):
+        parse_call(ip, "replay:short --bogus", "hi")
+
+
+def test_help_lists_every_option_and_examples(ip: InteractiveShell, capsys: Any) -> None:
+    ip.run_cell("%%llm?")
+    out = capsys.readouterr().out
+    for option in ("--system", "--temperature", "--max-tokens", "--out", "--wait", "--format",
+                   "--base-url", "--timeout", "Examples", "LLMWIDGETS_HEADLESS"):  # fmt: skip
+        assert option in out
+
+
+# -- interpolation -----------------------------------------------------------------------------
+def test_variables_are_interpolated_and_double_braces_stay_literal(
+    ip: InteractiveShell, wire_server: WireServer, capsys: Any
+) -> None:
+    ip.user_ns["topic"] = "tuples"
+    model = wire_model(wire_server, "ok")
+    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nAbout {{topic}}: {{{{x}}}}")
+    assert sent_prompt(wire_server) == "About tuples: {x}"
+
+
+def test_out_of_a_previous_cell_can_be_interpolated(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    run(ip, "6 * 7")
+    n = ip.execution_count - 1
+    model = wire_model(wire_server, "ok")
+    run(ip, f"%llm {model} --base-url {wire_server.openai_base_url} Explain {{Out[{n}]}}")
+    assert sent_prompt(wire_server) == "Explain 42"
+
+
+def test_an_unknown_variable_is_an_error_and_nothing_is_sent(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    model = wire_model(wire_server, "ok")
+    result = run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nFix {{undefined_x}}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "undefined_x" in str(result.error_in_exec) and "{{" in str(result.error_in_exec)
+    assert wire_server.requests == []
+
+
+def test_private_attributes_cannot_be_reached_from_a_prompt(ip: InteractiveShell) -> None:
+    ip.user_ns["topic"] = "x"
+    with pytest.raises(UsageError, match="'_'"):
+        parse_call(ip, "replay:short", "{topic.__class__}")
+
+
+def test_raw_sends_braces_as_written(ip: InteractiveShell) -> None:
+    assert parse_call(ip, "replay:short --raw", "{undefined}").prompt == "{undefined}"
+
+
+# -- the plain-text path (no widget front end) -------------------------------------------------
+def test_without_a_kernel_the_answer_is_printed_as_it_streams(
+    ip: InteractiveShell, capsys: Any
+) -> None:
+    result = run(ip, "%%llm replay:short -O delay=0\nExplain list comprehensions")
+    assert result.success
+    assert capsys.readouterr().out == PRINTED
+
+
+def test_out_binds_the_final_response(ip: InteractiveShell) -> None:
+    run(ip, "%%llm replay:short -O delay=0 -o answer\nhi")
+    answer = ip.user_ns["answer"]
+    assert isinstance(answer, Response)
+    assert (answer.text, answer.finish_reason) == (SHORT, "stop")
+
+
+def test_format_code_binds_the_fenced_code(ip: InteractiveShell) -> None:
+    run(ip, "%llm replay:short -O delay=0 -o code -f code Show me a comprehension")
+    assert ip.user_ns["code"] == "squares = [n * n for n in range(10) if n % 2 == 0]"
+
+
+def test_format_json_binds_the_parsed_value(ip: InteractiveShell, wire_server: WireServer) -> None:
+    model = wire_model(wire_server, 'Here:\n\n```json\n{"colours": ["red", "teal"]}\n```\n')
+    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url} -f json -o data\nColours")
+    assert ip.user_ns["data"] == {"colours": ["red", "teal"]}
+
+
+def test_several_models_print_one_after_another_and_out_is_a_dict(
+    ip: InteractiveShell, capsys: Any
+) -> None:
+    run(ip, "%%llm replay:short replay:tour -O delay=0 -f text -o both\nhi")
+    out = capsys.readouterr().out
+    assert out.index("── replay:short ──") < out.index("── replay:tour ──")
+    assert ip.user_ns["both"] == {"replay:short": SHORT, "replay:tour": load_recording("tour")}
+
+
+def test_a_provider_error_is_raised_in_the_cell(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    result = run(ip, f"%%llm openai:no-such-model --base-url {wire_server.openai_base_url}\nhi")
+    assert isinstance(result.error_in_exec, ModelNotFoundError)
+
+
+def test_code_blocks_joins_every_fence() -> None:
+    assert code_blocks("a\n```py\nx = 1\n```\nb\n~~~\ny = 2\n~~~\n") == "x = 1\n\ny = 2"
+
+
+def test_parse_json_reads_a_bare_answer() -> None:
+    assert parse_json(" [1, 2] ") == [1, 2]
+
+
+# -- a real kernel -----------------------------------------------------------------------------
+@dataclass
+class Execution:
+    reply: dict[str, Any]
+    outputs: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+
+    def stdout(self) -> str:
+        return "".join(
+            c.get("text", "") for _, t, c in self.outputs if t == "stream" and c["name"] == "stdout"
+        )
+
+    def of_type(self, msg_type: str) -> list[dict[str, Any]]:
+        return [c for _, t, c in self.outputs if t == msg_type]
+
+
+class Kernel:
+    """A kernel over jupyter_client; `ui=True` sends execute requests the way JupyterLab does."""
+
+    def __init__(self) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        self.km, self.kc = start_new_kernel(kernel_name="python3")
+
+    def execute(
+        self, code: str, *, ui: bool = True, timeout: float = 30, interrupt_after: float | None = None,
+        on_output: Any = None,
+    ) -> Execution:  # fmt: skip
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": True}  # fmt: skip
+        metadata = {"cellId": f"cell-{time.monotonic_ns()}"} if ui else {}
+        msg = self.kc.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
+        ex = Execution(reply={})
+        start = time.monotonic()
+        interrupted = False
+        while True:
+            elapsed = time.monotonic() - start
+            if interrupt_after is not None and not interrupted and elapsed > interrupt_after:
+                self.km.interrupt_kernel()
+                interrupted = True
+            if elapsed > timeout:
+                raise TimeoutError(f"cell did not finish in {timeout}s: {code!r}")
+            try:
+                m = self.kc.get_iopub_msg(timeout=0.02)
+            except queue.Empty:
+                continue
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            ex.outputs.append((elapsed, m["msg_type"], m["content"]))
+            if on_output is not None:
+                on_output(self, m)
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                break
+        while True:
+            reply = self.kc.get_shell_msg(timeout=10)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                ex.reply = reply["content"]
+                return ex
+
+    def value(self, expr: str) -> Any:
+        ex = self.execute(f"import json as _j; print(_j.dumps({expr}))")
+        assert ex.reply["status"] == "ok", ex.reply
+        return json.loads(ex.stdout())
+
+    def stop_widget(self, model_id: str) -> None:
+        """What the Stop button sends: a custom comm message to the widget."""
+        content = {"comm_id": model_id, "data": {"method": "custom", "content": {"type": "stop"}}}
+        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", content))
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Kernel]:
+    k = Kernel()
+    try:
+        ex = k.execute(
+            "%load_ext llmwidgets\nimport os\nos.environ.pop('LLMWIDGETS_HEADLESS', None)"
+        )
+        assert ex.reply["status"] == "ok", ex.reply
+        yield k
+    finally:
+        k.close()
+
+
+TOUR = "replay:tour -O delay=0.02"  # about 10 s of answer: always still streaming when we act
+
+
+@pytest.mark.kernel
+def test_in_a_notebook_ui_the_cell_returns_while_the_answer_still_streams(kernel: Kernel) -> None:
+    ex = kernel.execute("%%llm replay:short -O delay=0.02 -o k1\nhi")
+    assert ex.reply["status"] == "ok"
+    (shown,) = ex.of_type("display_data")
+    assert "application/vnd.jupyter.widget-view+json" in shown["data"]
+    assert kernel.value("'k1' in dir()") is False  # not ended yet
+
+
+@pytest.mark.kernel
+def test_wait_holds_the_cell_until_the_answer_ends_and_binds_out(kernel: Kernel) -> None:
+    ex = kernel.execute("%%llm replay:short -O delay=0.002 -o k2 --wait\nhi")
+    assert ex.reply["status"] == "ok"
+    (update,) = ex.of_type("update_display_data")  # the end arrived before the cell finished
+    assert update["data"]["text/markdown"].startswith(SHORT)
+    assert kernel.value("k2.text") == SHORT
+
+
+@pytest.mark.kernel
+def test_interrupt_during_wait_stops_the_stream_keeps_the_partial_answer_and_raises(
+    kernel: Kernel,
+) -> None:
+    ex = kernel.execute(f"%%llm {TOUR} -o k3 --wait\nhi", interrupt_after=1.0)
+    assert ex.reply["status"] == "error" and ex.reply["ename"] == "KeyboardInterrupt"
+    (update,) = ex.of_type("update_display_data")
+    assert "*stopped*" in update["data"]["text/markdown"]
+    partial, reason = kernel.value("[k3.text, k3.finish_reason]")
+    assert reason == "cancelled" and 0 < len(partial) < len(load_recording("tour"))
+    assert kernel.value("1 + 1") == 2  # the kernel is still usable
+
+
+@pytest.mark.kernel
+def test_stop_button_works_while_the_cell_waits(kernel: Kernel) -> None:
+    stopped: list[str] = []
+
+    def press_stop(k: Kernel, msg: dict[str, Any]) -> None:
+        if msg["msg_type"] == "display_data" and not stopped:
+            model_id = msg["content"]["data"]["application/vnd.jupyter.widget-view+json"][
+                "model_id"
+            ]
+            time.sleep(0.3)
+            k.stop_widget(model_id)
+            stopped.append(model_id)
+
+    ex = kernel.execute(f"%%llm {TOUR} -o k4 --wait\nhi", on_output=press_stop)
+    assert ex.reply["status"] == "ok"
+    assert kernel.value("k4.finish_reason") == "cancelled"
+
+
+@pytest.mark.kernel
+def test_a_kernel_without_a_notebook_ui_prints_the_answer_and_waits(kernel: Kernel) -> None:
+    ex = kernel.execute("%%llm replay:short -O delay=0.002 -o k5\nhi", ui=False)
+    assert ex.reply["status"] == "ok"
+    assert ex.stdout() == PRINTED
+    assert kernel.value("k5.text") == SHORT
+
+
+@pytest.mark.kernel
+def test_a_headless_answer_ends_as_one_markdown_output_for_the_saved_notebook(
+    kernel: Kernel,
+) -> None:
+    ex = kernel.execute("%%llm replay:short -O delay=0.002\nhi", ui=False)
+    kinds = [t for _, t, _ in ex.outputs if t not in ("status", "execute_input")]
+    assert kinds[-2:] == ["clear_output", "display_data"]
+    (final,) = ex.of_type("display_data")
+    assert final["data"]["text/markdown"] == f"{SHORT}\n\n*replay:short*"
+    assert final["data"]["text/plain"] == SHORT
+
+
+@pytest.mark.kernel
+def test_a_line_magic_cell_waits_too(kernel: Kernel) -> None:
+    ex = kernel.execute("%llm replay:short -O delay=0.002 -o k6 hi", ui=False)
+    assert ex.stdout() == PRINTED
+
+
+@pytest.mark.kernel
+def test_interrupt_of_a_headless_cell_keeps_the_printed_partial_answer(kernel: Kernel) -> None:
+    ex = kernel.execute(f"%%llm {TOUR} -o k7\nhi", ui=False, interrupt_after=1.0)
+    assert ex.reply["ename"] == "KeyboardInterrupt"
+    assert ex.stdout().endswith("[stopped]\n")
+    assert kernel.value("k7.finish_reason") == "cancelled"
+    assert kernel.value("2 + 2") == 4

@@ -1,0 +1,128 @@
+"""Answers survive saving: a notebook executed headless by nbclient, saved, and exported to
+markdown with nbconvert holds every answer, although no widget view ever rendered.
+
+Also runs `notebooks/quickstart.ipynb` headless with no config file and no API keys, so it uses
+the embedded offline model, and checks that every cell ran without error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbconvert import MarkdownExporter
+
+from llmwidgets.providers.replay import load_recording
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
+HAS_CHAT = importlib.util.find_spec("llmwidgets.widgets.chat") is not None
+#: Lines of each recording that must reach the saved markdown.
+SHORT_LINE = "squares = [n * n for n in range(10) if n % 2 == 0]"
+TOUR_LINE = "Here is a short, reliable way to **load a CSV file**"
+
+
+def exports_chat() -> bool:
+    try:
+        from llmwidgets import ChatWidget  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No config file, no keys, no forced mode: what a fresh machine running nbconvert has."""
+    for name in ("LLMWIDGETS_CONFIG", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMWIDGETS_HEADLESS"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
+    """Run like `jupyter nbconvert --execute`: nbclient and the venv's python3 kernel."""
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(cwd)}}
+    ).execute()
+    return nb
+
+
+def saved_markdown(nb: nbformat.NotebookNode, path: Path) -> str:
+    nbformat.write(nb, path)
+    body, _ = MarkdownExporter().from_notebook_node(nbformat.read(path, as_version=4))
+    return body
+
+
+def build_notebook() -> nbformat.NotebookNode:
+    cells = [
+        "%load_ext llmwidgets",
+        "%%llm replay:short -O delay=0 -o first\nExplain list comprehensions",
+        "print('bound:', first.finish_reason, len(first.text))",
+        "from llmwidgets import StreamWidget\n"
+        "from IPython.display import display\n"
+        "w = StreamWidget('replay:tour', 'Show me pandas', delay=0)\n"
+        "display(w)\n"
+        "_ = await w",
+    ]
+    if HAS_CHAT:
+        cells.append(
+            "from llmwidgets.widgets.chat import ChatWidget\n"
+            "chat = ChatWidget('replay:short', delay=0)\n"
+            "display(chat)\n"
+            "_ = await chat.send('What is a list comprehension?')"
+        )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def test_every_answer_is_in_the_saved_notebook_exported_as_markdown(
+    tmp_path: Path, clean_env: None
+) -> None:
+    nb = execute(build_notebook(), tmp_path)
+    markdown = saved_markdown(nb, tmp_path / "answers.ipynb")
+
+    magic, bound, widget = nb.cells[1], nb.cells[2], nb.cells[3]
+    (saved,) = magic.outputs  # printed as it streamed, then replaced by one markdown output
+    assert SHORT_LINE in saved.data["text/markdown"]
+    assert bound.outputs[0]["text"] == f"bound: stop {len(load_recording('short'))}\n"
+    (view,) = [o for o in widget.outputs if o.output_type == "display_data"]
+    assert TOUR_LINE in view.data["text/markdown"]  # the end's update reached the saved output
+    assert "application/vnd.jupyter.widget-view+json" in view.data
+
+    assert SHORT_LINE in markdown
+    assert TOUR_LINE in markdown
+    if HAS_CHAT:
+        assert "What is a list comprehension?" in markdown
+        assert markdown.count(SHORT_LINE) == 2  # the magic's answer and the chat's
+
+
+@pytest.mark.timeout(240)
+def test_the_quickstart_notebook_runs_offline_without_errors(
+    tmp_path: Path, clean_env: None
+) -> None:
+    nb = nbformat.read(QUICKSTART, as_version=4)
+    if not exports_chat():  # the chat cells need `from llmwidgets import ChatWidget`
+        nb.cells = [
+            c
+            for c in nb.cells
+            if c.cell_type != "code" or ("ChatWidget" not in c.source and "chat." not in c.source)
+        ]
+    os.environ.pop("LLMWIDGETS_CONFIG", None)
+    execute(nb, tmp_path)  # raises CellExecutionError on the first failing cell
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert errors == []
+    markdown = saved_markdown(nb, tmp_path / "quickstart.ipynb")
+    assert "local:smollm2" in markdown  # resolve() said which model chatbot picked
