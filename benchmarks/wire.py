@@ -1,10 +1,13 @@
 """Figure 1 — wire bytes: what the kernel sends to the front end per byte of answer.
 
-Ours: a real `StreamWidget` streams the answer from the loopback wire server (real OpenAI SDK over
-HTTP, 4-character chunks, no delay) into a recording comm; we add up the JSON size of every comm
+Ours: a real `StreamWidget` streams the answer from the in-process `bench:` provider (4-character
+chunks at 40,000 characters/s, so 1 MB takes 25 s; see `paced.py`) into a recording comm; we add up the JSON size of every comm
 message after the widget opened (deltas, state updates, the final text), divided by the answer's
 UTF-8 bytes. The comm_open (the ESM bundle and initial state, sent once per widget whatever the
 answer) is reported apart in the details.
+
+One more case streams 10 KB at a chat model's speed (400 characters/s, about 100 tokens/s): there
+each update carries little text, so the per-update envelope (seq and metrics) shows.
 
 Baseline, same run: a minimal anywidget with one synced `text` trait, set to the whole text so far
 at each of our flushes (so both send the same number of updates), as a naive widget would.
@@ -19,10 +22,12 @@ from typing import Any
 import anywidget
 import traitlets
 
-from benchmarks import Row, WireProcess, ratio, recording_comms
+from benchmarks import Row, ratio, recording_comms
 from benchmarks.answers import markdown_answer, utf8_len
+from benchmarks.paced import add_text, paced_model
 
-SIZES = [10_000, 100_000, 1_000_000]
+#: (answer characters, characters per second)
+CASES = [(10_000, 40_000), (100_000, 40_000), (1_000_000, 40_000), (10_000, 400)]
 GOAL = 1.2
 
 
@@ -58,20 +63,15 @@ def stream_bytes(comm: Any) -> tuple[int, int, dict[str, int]]:
     return sum(kinds.values()), opened, kinds
 
 
-async def measure(wire: WireProcess, size: int) -> Row:
+async def measure(size: int, cps: float) -> Row:
     from llmwidgets import StreamWidget
 
     answer = markdown_answer(size)
     name = f"wire{size}"
-    wire.add_text(name, answer)
+    add_text(name, answer)
     answer_bytes = utf8_len(answer)
     with recording_comms():
-        ours = StreamWidget(
-            f"openai:{wire.text_model(name, chunk=4)}",
-            "hi",
-            base_url=wire.openai_base_url,
-            flush_interval=0.05,
-        )
+        ours = StreamWidget(paced_model(name, cps=cps, chunk=4), "hi", flush_interval=0.05)
         await ours
         assert ours.text == answer, "the widget lost text"
         deltas = ours.comm.deltas()
@@ -89,7 +89,7 @@ async def measure(wire: WireProcess, size: int) -> Row:
     final = sum(v for k, v in kinds.items() if "final_text" in k)
     return Row(
         figure="1 wire bytes",
-        case=f"{size // 1000:,} KB",
+        case=f"{size // 1000:,} KB at {cps:,.0f} char/s",
         ours=ours_ratio,
         baseline=naive_ratio,
         ratio=ratio(ours_ratio, naive_ratio),
@@ -111,11 +111,7 @@ async def measure(wire: WireProcess, size: int) -> Row:
 
 
 async def run_async() -> list[Row]:
-    rows = []
-    with WireProcess() as wire:
-        for size in SIZES:
-            rows.append(await measure(wire, size))
-    return rows
+    return [await measure(size, cps) for size, cps in CASES]
 
 
 def run() -> list[Row]:

@@ -30,6 +30,7 @@ const result = await esbuild.build({
     { in: resolve(here, "src/stream.js"), out: "stream" },
     { in: resolve(here, "src/stream.css"), out: "stream" },
     { in: resolve(here, "src/chat_input.js"), out: "chat_input" },
+    { in: resolve(here, "src/loader.js"), out: "loader" },
   ],
   outdir,
   bundle: true,

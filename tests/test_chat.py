@@ -188,6 +188,14 @@ async def test_sending_while_an_answer_streams_stops_it_first(wire_server):
     assert [t.role for t in chat.history] == ["user", "assistant", "user", "assistant"]
 
 
+async def test_two_sends_in_one_cell_end_the_first_answer_as_stopped(wire_server):
+    chat = chat_with(wire_server)
+    first = chat.send("One")
+    await chat.send("Two")
+    await asyncio.wait_for(first.wait(), 2)
+    assert first.status == "stopped"
+
+
 async def test_regenerate_replaces_the_last_answer_without_sending_it(wire_server):
     chat = chat_with(wire_server)
     await chat.send("Q")
@@ -359,3 +367,18 @@ async def test_each_answers_end_updates_the_display(wire_server, monkeypatch):
     await chat.send("Two")
     assert len(updates) == 2
     assert "**You:** Two" in updates[-1]["text/markdown"]
+
+
+async def test_awaiting_the_chat_sends_the_final_display_again(wire_server, monkeypatch):
+    import IPython.display
+
+    updates: list[dict[str, Any]] = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **kw: None)
+    monkeypatch.setattr(IPython.display, "update_display", lambda obj, **kw: updates.append(obj))
+    chat = chat_with(wire_server)
+    chat._ipython_display_()
+    chat.send("One")
+    await chat
+    await chat
+    assert len(updates) == 3  # the end, then once per await
+    assert all("**You:** One" in u["text/markdown"] for u in updates)

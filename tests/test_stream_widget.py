@@ -203,3 +203,24 @@ async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypa
     everything = repr([s.data for s in comm_of(w).log]) + repr(w.get_state())
     assert "SECRETSECRET" not in everything
     assert w.error is not None and "OPENAI_API_KEY" in w.error["message"]
+
+
+async def test_stop_before_the_stream_has_begun_ends_it_as_stopped(recorder, wire_server):
+    w = widget(wire_server, text_model(wire_server, "never sent"))
+    w.stop()
+    response = await asyncio.wait_for(w.wait(), 2)
+    assert w.status == "stopped"
+    assert response.finish_reason == "cancelled" and response.text == ""
+
+
+async def test_every_widget_shares_one_front_end_bundle(recorder, wire_server):
+    a = widget(wire_server, text_model(wire_server, "a"))
+    b = widget(wire_server, text_model(wire_server, "b"))
+    await ended(a)
+    await ended(b)
+    assert a._assets is b._assets
+    opened = [s for c in recorder.comms for s in c.log if s.msg_type == "comm_open"]
+    bundle_bytes = [s.size for s in opened if "bundle" in s.data.get("state", {})]
+    assert len(bundle_bytes) <= 1
+    stream_opens = [s for s in opened if s.data["state"].get("_assets")]
+    assert all(s.size < 5_000 for s in stream_opens)

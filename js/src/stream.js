@@ -20,16 +20,20 @@ export function bindStreamView(model, el, options = {}) {
   const onError = () => view.setError(model.get("error"));
   const onLabel = () => view.setLabel(model.get("model_label"), model.get("label_note"));
   const onText = () => {
-    const text = model.get("text");
+    const text = model.get("final_text");
     if (text) view.setFinalText(text);
   };
-  const onMessage = (msg) => view.applyMessage(msg);
+  // Deltas carry the live metrics, so streaming needs no trait updates (one message per batch).
+  const onMessage = (msg) => {
+    if (msg && msg.metrics) view.setMetrics(msg.metrics);
+    view.applyMessage(msg);
+  };
 
   onLabel();
   onMetrics();
   onError();
   const status = model.get("status") ?? "idle";
-  const saved = model.get("text");
+  const saved = model.get("final_text");
   if (FINAL_STATUSES.has(status) && saved) view.setFinalText(saved); // works without a kernel
   onStatus();
 
@@ -39,7 +43,7 @@ export function bindStreamView(model, el, options = {}) {
     ["change:error", onError],
     ["change:model_label", onLabel],
     ["change:label_note", onLabel],
-    ["change:text", onText],
+    ["change:final_text", onText],
     ["msg:custom", onMessage],
   ];
   for (const [name, fn] of listeners) model.on(name, fn);

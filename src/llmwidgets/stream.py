@@ -104,7 +104,9 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self._prompt = prompt
         self._opts = opts
         self.target: Target = self.resolution.target
-        self.provider: Provider | None = None
+        # Built now, not in the first __anext__: importing an SDK and making its client takes
+        # a second the first time, which would otherwise count as time to first token.
+        self.provider: Provider | None = get_provider(self.target)
         self._pieces: list[str] = []
         self._thinking: list[str] = []
         self._tool_calls: tuple[ToolCall, ...] = ()

@@ -108,7 +108,13 @@ class StreamRun:
         self._done = self._loop.create_future()
         self.sink.on_stream_start(self)
         self.task = self._loop.create_task(self._run(), name=f"llmwidgets:{self.chunks.alias}")
+        self.task.add_done_callback(self._task_done)
         return self
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step never runs `_run`, so nothing else ends it.
+        if not self.done:
+            self._conclude("stopped")
 
     def stop(self) -> None:
         """Cancel the stream; the partial answer stays and the status becomes `stopped`."""
@@ -201,10 +207,13 @@ class StreamRun:
         self.sink.on_stream_delta(self, self.seq, piece)
 
     async def _finish(self, status: Status) -> None:
+        await self.chunks.aclose()  # idempotent; makes sure the HTTP response is closed
+        self._conclude(status)
+
+    def _conclude(self, status: Status) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._flush()
-        await self.chunks.aclose()  # idempotent; makes sure the HTTP response is closed
         self.ended_at = self._clock()
         self.status = status
         assert self._done is not None

@@ -186,18 +186,27 @@ def test_dark_theme_chat_is_readable(wire_server: Any, notebook: Callable[..., L
     out.locator(TEXT).fill("A draft message")
     colors = page.page.evaluate(
         """() => {
+          // Any CSS colour (color-mix() computes to color(srgb ...)) as rgb(), via a canvas.
+          const ctx = document.createElement('canvas').getContext('2d');
+          const rgb = (c) => {
+            ctx.clearRect(0, 0, 1, 1);
+            ctx.fillStyle = c;
+            ctx.fillRect(0, 0, 1, 1);
+            const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+            return `rgb(${r}, ${g}, ${b})`;
+          };
           const opaque = (el) => {
             let bg = 'rgba(0, 0, 0, 0)';
             while (el && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg)) {
               bg = getComputedStyle(el).backgroundColor;
               el = el.parentElement;
             }
-            return bg;
+            return rgb(bg);
           };
           const user = document.querySelector('.llmw-user-turn');
           const box = document.querySelector('textarea.llmw-chat-text');
-          return [getComputedStyle(user).color, opaque(user),
-                  getComputedStyle(box).color, opaque(box)];
+          return [rgb(getComputedStyle(user).color), opaque(user),
+                  rgb(getComputedStyle(box).color), opaque(box)];
         }"""
     )
     page.screenshot("chat-dark", out)

@@ -42,7 +42,8 @@ import traitlets
 from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
-from llmwidgets.widgets.stream import StreamWidget, _static
+from llmwidgets.widgets.assets import static_file
+from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
 
@@ -55,8 +56,8 @@ class ChatInput(anywidget.AnyWidget):
     them. Its stylesheet also styles the rest of the chat (transcript and user turns).
     """
 
-    _esm = _static("chat_input.js")
-    _css = _static("chat_input.css")
+    _esm = static_file("chat_input.js")
+    _css = static_file("chat_input.css")
 
     busy = traitlets.Bool(False).tag(sync=True)
     placeholder = traitlets.Unicode("").tag(sync=True)
@@ -235,7 +236,13 @@ class ChatWidget(ipywidgets.VBox):
         w = self.current
         if w is None or isinstance(w, _SavedAnswer):
             raise RuntimeError("Nothing to wait for: send a message first.")
-        return await w.wait()
+        try:
+            return await w.wait()
+        finally:
+            # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
+            # display updates that arrive after the cell that showed the chat has finished.
+            if w.status in ENDED and w is self.current:
+                self._update_displays()
 
     def __await__(self) -> Generator[Any, None, Response]:
         return self.wait().__await__()
@@ -379,7 +386,7 @@ class ChatWidget(ipywidgets.VBox):
 
     def markdown(self) -> str:
         """The transcript as markdown: `**You:** ...` then each answer with its model line."""
-        parts = []
+        parts: list[str] = []
         for t in self._turns:
             w = t.answer
             if w is None:

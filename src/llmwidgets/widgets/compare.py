@@ -333,7 +333,7 @@ def _short(value: Any, limit: int = 30) -> str:
 def _error_of(pane: StreamWidget) -> LLMWidgetsError | None:
     if pane.run is not None:
         return pane.run.error if pane.run.done else None
-    return pane._startup_error  # a bad alias or config: the pane never started
+    return pane.startup_error  # a bad alias or config: the pane never started
 
 
 def _row(label: str, pane: StreamWidget) -> SummaryRow:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Generator
-from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets as widgets
 import traitlets
 
 from llmwidgets.chunks import Prompt, Response, Usage
@@ -22,21 +22,7 @@ from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
-
-STATIC = Path(__file__).resolve().parent.parent / "static"
-BUILD_HINT = (
-    "The llmwidgets front end is not built. From a source checkout run: "
-    "npm --prefix js ci && npm --prefix js run build"
-)
-
-
-def _static(name: str) -> Path | str:
-    path = STATIC / name
-    if not path.is_file():
-        if name.endswith(".js"):
-            return f"export default {{ render({{ el }}) {{ el.textContent = {BUILD_HINT!r}; }} }};"
-        return ""
-    return path
+from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -50,8 +36,8 @@ class StreamWidget(anywidget.AnyWidget):
     the partial answer stays. Errors are shown in plain words, also with the partial answer.
     """
 
-    _esm = _static("stream.js")
-    _css = _static("stream.css")
+    _esm = static_file("loader.js")
+    _assets = traitlets.Instance(FrontendAssets).tag(sync=True, **widgets.widget_serialization)
 
     status = traitlets.Unicode("idle").tag(sync=True)
     metrics = traitlets.Dict().tag(sync=True)
@@ -71,7 +57,7 @@ class StreamWidget(anywidget.AnyWidget):
         config: str | os.PathLike[str] | Config | None = None,
         **options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(_assets=shared_assets())
         self.flush_interval = flush_interval
         self.run: StreamRun | None = None
         self._startup_error: LLMWidgetsError | None = None
@@ -119,7 +105,18 @@ class StreamWidget(anywidget.AnyWidget):
             raise self._startup_error
         if self.run is None:
             raise RuntimeError("Nothing is streaming: call start(model, prompt) first.")
-        return await self.run.wait()
+        try:
+            return await self.run.wait()
+        finally:
+            # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
+            # display updates that arrive after the cell that showed the widget has finished.
+            if self.run.done:
+                self._update_displays()
+
+    @property
+    def startup_error(self) -> LLMWidgetsError | None:
+        """The error that kept the last start() from sending anything (bad alias or config)."""
+        return self._startup_error
 
     def __await__(self) -> Generator[Any, None, Response]:
         return self.wait().__await__()
