@@ -114,7 +114,9 @@ class WireProcess:
         self._call("PUT", f"/control/texts/{name}", text.encode())
 
     def add_scenario(self, name: str, scenario: dict[str, Any]) -> str:
-        return str(self._call("PUT", f"/control/scenarios/{name}", json.dumps(scenario).encode())["model"])
+        return str(
+            self._call("PUT", f"/control/scenarios/{name}", json.dumps(scenario).encode())["model"]
+        )
 
     def reset(self) -> None:
         self._call("POST", "/control/reset")
@@ -134,8 +136,11 @@ class WireProcess:
 def recording_comms() -> Iterator[list[Any]]:
     """Make every widget created inside get a `RecordingComm` (transport only; no view attached).
 
-    Yields the list of comms created, in order.
+    Yields a list of weak references to the comms created, in order (weak, so that recording
+    keeps no widget alive: the soak figure counts live widgets).
     """
+    import weakref
+
     import comm
 
     from tests.recording_comm import RecordingComm
@@ -145,7 +150,7 @@ def recording_comms() -> Iterator[list[Any]]:
 
     def create(*args: Any, **kwargs: Any) -> RecordingComm:
         c = RecordingComm(*args, **kwargs)
-        created.append(c)
+        created.append(weakref.ref(c))
         return c
 
     comm.create_comm = create

@@ -13,14 +13,11 @@ from datetime import datetime, timezone
 
 from benchmarks import RESULTS, Row, fmt
 
-#: Figure name -> module, in the order they run.
+#: Figure name -> module, in the order they run. Not written yet: browser (3), lab (4), offline (6).
 FIGURES = {
     "wire": "benchmarks.wire",
     "kernel": "benchmarks.kernel",
-    "browser": "benchmarks.browser",
-    "lab": "benchmarks.lab",
     "concurrency": "benchmarks.concurrency",
-    "offline": "benchmarks.offline",
     "soak": "benchmarks.soak",
 }
 
@@ -57,11 +54,16 @@ def main() -> None:
             got = module.run()
         except Exception as exc:  # one broken figure must not hide the others
             traceback.print_exc()
-            got = [Row(name, "failed", None, None, None, "", None, note=f"{type(exc).__name__}: {exc}")]
+            got = [
+                Row(name, "failed", None, None, None, "", None, note=f"{type(exc).__name__}: {exc}")
+            ]
         timings[name] = time.monotonic() - started
         for row in got:
-            print(f"   {row.case}: ours {fmt(row.ours)}  baseline {fmt(row.baseline)}  "
-                  f"ratio {fmt(row.ratio)}  ({row.note})", flush=True)
+            print(
+                f"   {row.case}: ours {fmt(row.ours)}  baseline {fmt(row.baseline)}  "
+                f"ratio {fmt(row.ratio)}  ({row.note})",
+                flush=True,
+            )
         rows.extend(got)
         named.extend(dict(r.to_dict(), name=name) for r in got)
     print()

@@ -24,3 +24,12 @@ def fake_api_keys(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
     return FAKE_KEY
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API leaves an event loop marked as running in the main thread for as long
+    as its session-scoped browser lives, and pytest-asyncio cannot start a loop under it.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

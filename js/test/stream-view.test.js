@@ -72,12 +72,12 @@ describe("StreamView protocol", () => {
     const { model, view } = mount({ status: "streaming" });
     model.custom({ type: "snapshot", seq: 1, text: "partial garbled" });
     model.set("status", "done");
-    model.set("text", "The real answer.");
+    model.set("final_text", "The real answer.");
     assert.equal(view.text, "The real answer.");
   });
 
   it("renders saved state without a kernel", () => {
-    const { el, model } = mount({ status: "done", text: "# Saved\n\nanswer" });
+    const { el, model } = mount({ status: "done", final_text: "# Saved\n\nanswer" });
     assert.equal(el.querySelector(".llmw-body h1").textContent, "Saved");
     assert.equal(model.sent[0].type, "hello");
   });

@@ -226,7 +226,7 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
         if rest:
             models.extend(rest.split())  # the cell magic's line holds only models and options
         prompt = cell.replace("\r\n", "\n").replace("\r", "\n")
-    parser = LLMMagics.llm.parser  # type: ignore[attr-defined]
+    parser = LLMMagics.llm.parser
     try:
         args = parser.parse_args(opts)
     except SystemExit:  # -h / a bad value: argparse has printed why

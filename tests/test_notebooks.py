@@ -1,0 +1,46 @@
+"""The example notebooks run headless (nbclient), offline and keyless, so they cannot rot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.test_notebook_persistence import ROOT, clean_env, execute, saved_markdown  # noqa: F401
+
+pytestmark = pytest.mark.kernel
+
+
+def run(name: str, tmp_path: Path) -> tuple[nbformat.NotebookNode, str]:
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    execute(nb, tmp_path)  # raises CellExecutionError on the first failing cell
+    return nb, saved_markdown(nb, tmp_path / name)
+
+
+def outputs_text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+@pytest.mark.timeout(240)
+def test_the_providers_notebook_explains_each_missing_provider(tmp_path: Path, clean_env: None):
+    nb, _ = run("providers.ipynb", tmp_path)
+    text = outputs_text(nb)
+    assert "openai:gpt-4o-mini: AuthenticationError" in text and "OPENAI_API_KEY" in text
+    assert "anthropic:claude-haiku-4-5: AuthenticationError" in text
+    assert "ANTHROPIC_API_KEY" in text
+    assert "ollama:llama3.2: ProviderError" in text
+    assert "replay:short" in text  # the alias fell back to its recording before any chunk
+
+
+@pytest.mark.timeout(240)
+def test_the_compare_notebook_runs_offline_and_tabulates(tmp_path: Path, clean_env: None):
+    nb, markdown = run("compare.ipynb", tmp_path)
+    text = outputs_text(nb)
+    assert "'tokens_per_second'" in text and "'finish_reason'" in text
+    assert "## Summary" in markdown
