@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import html
 import os
-import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +42,7 @@ from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets.assets import static_file
+from llmwidgets.widgets.display import MarkdownFallback
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
@@ -137,7 +137,7 @@ class ChatTurn:
         return self.response.total_time if self.response is not None else None
 
 
-class ChatWidget(ipywidgets.VBox):
+class ChatWidget(MarkdownFallback, ipywidgets.VBox):
     """A multi-turn chat in one cell: a transcript of streamed answers and an input box.
 
         chat = ChatWidget("chatbot", system="You are terse.", temperature=0)
@@ -166,7 +166,6 @@ class ChatWidget(ipywidgets.VBox):
         self.flush_interval = flush_interval
         self.config = config
         self._turns: list[_Turn] = []
-        self._display_ids: list[str] = []
         self.transcript = ipywidgets.VBox()
         self.transcript.add_class("llmw-chat-transcript")
         self.input = ChatInput(
@@ -229,7 +228,7 @@ class ChatWidget(ipywidgets.VBox):
         for turn in turns:
             self._discard(turn)
         self._sync()
-        self._update_displays()
+        self.refresh_displays()
 
     async def wait(self) -> Response:
         """Wait for the current answer; returns its Response, raises its error if it failed."""
@@ -242,7 +241,7 @@ class ChatWidget(ipywidgets.VBox):
             # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
             # display updates that arrive after the cell that showed the chat has finished.
             if w.status in ENDED and w is self.current:
-                self._update_displays()
+                self.refresh_displays()
 
     def __await__(self) -> Generator[Any, None, Response]:
         return self.wait().__await__()
@@ -304,7 +303,7 @@ class ChatWidget(ipywidgets.VBox):
         w.start(self.model, prompt, config=self.config, **options)
         self._sync()
         if w.status in ENDED:  # failed before sending (bad alias): no end callback comes
-            self._update_displays()
+            self.refresh_displays()
         return w
 
     def _discard(self, turn: _Turn) -> None:
@@ -321,7 +320,7 @@ class ChatWidget(ipywidgets.VBox):
             self._sync()
             return
         self._sync()
-        self._update_displays()
+        self.refresh_displays()
 
     @staticmethod
     def _user_view(text: str) -> ipywidgets.HTML:
@@ -358,31 +357,8 @@ class ChatWidget(ipywidgets.VBox):
             self.clear()
 
     # -- display ---------------------------------------------------------------------------
-    def _ipython_display_(self) -> None:
-        """Show the chat under a display id, so each answer's end can add a markdown copy.
-
-        A widget view is blank on GitHub and in nbconvert output; the transcript as markdown in
-        the same output bundle keeps the conversation readable there.
-        """
-        from IPython.display import display
-
-        display_id = uuid.uuid4().hex
-        self._display_ids.append(display_id)
-        display(self.mimebundle(), raw=True, display_id=display_id)
-
-    def mimebundle(self) -> dict[str, Any]:
-        """The output bundle: the widget view, plus the transcript as markdown when idle."""
-        data: dict[str, Any] = {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2,
-                "version_minor": 1,
-                "model_id": self.model_id,
-            },
-            "text/plain": self.plain_text(),
-        }
-        if not self.busy and self._turns:
-            data["text/markdown"] = self.markdown()
-        return data
+    def markdown_ready(self) -> bool:
+        return not self.busy and bool(self._turns)
 
     def markdown(self) -> str:
         """The transcript as markdown: `**You:** ...` then each answer with its model line."""
@@ -403,12 +379,3 @@ class ChatWidget(ipywidgets.VBox):
             who = "You" if t.role == "user" else "Assistant"
             lines.append(f"{who}: {t.content}")
         return "\n".join(lines)
-
-    def _update_displays(self) -> None:
-        if not self._display_ids:
-            return
-        from IPython.display import update_display
-
-        bundle = self.mimebundle()
-        for display_id in self._display_ids:
-            update_display(bundle, raw=True, display_id=display_id)

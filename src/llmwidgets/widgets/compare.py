@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import html
 import os
-import uuid
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import get_provider
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, running_loop
+from llmwidgets.widgets.display import MarkdownFallback
 from llmwidgets.widgets.stream import StreamWidget
 
 GRID_COLUMNS = "repeat(auto-fit, minmax(320px, 1fr))"
@@ -86,7 +86,7 @@ class SummaryRow:
     cheapest: bool = False
 
 
-class CompareWidget(ipywidgets.VBox):
+class CompareWidget(MarkdownFallback, ipywidgets.VBox):
     """Several `StreamWidget`s in a wrapping grid, a "Stop all" button and an end-of-run summary.
 
     `results` holds each pane's `Response` once it has ended: a stopped pane's partial answer has
@@ -114,7 +114,6 @@ class CompareWidget(ipywidgets.VBox):
             raise ValueError("compare() needs at least one model")
         self._loop = running_loop()
         self._all_done: asyncio.Future[None] = self._loop.create_future()
-        self._display_ids: list[str] = []
         self.specs: list[Pane] = specs
         self.labels: list[str] = _labels(specs)
         titled = any(s.label for s in specs) or len({s.model for s in specs}) < len(specs)
@@ -180,7 +179,7 @@ class CompareWidget(ipywidgets.VBox):
         that has finished, so `await w` in a later cell is what lands the markdown there.
         """
         await asyncio.shield(self._all_done)
-        self._update_displays()
+        self.refresh_displays()
         return self.results
 
     def __await__(self) -> Generator[Any, None, list[Response | None]]:
@@ -215,27 +214,8 @@ class CompareWidget(ipywidgets.VBox):
         return rows
 
     # -- display ---------------------------------------------------------------------------
-    def _ipython_display_(self) -> None:
-        """Show under a display id, so the end can add a markdown copy (see StreamWidget)."""
-        from IPython.display import display
-
-        display_id = uuid.uuid4().hex
-        self._display_ids.append(display_id)
-        display(self.mimebundle(), raw=True, display_id=display_id)
-
-    def mimebundle(self) -> dict[str, Any]:
-        """The widget view, plus every answer and the summary as markdown once all have ended."""
-        data: dict[str, Any] = {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2,
-                "version_minor": 1,
-                "model_id": self.model_id,
-            },
-            "text/plain": self.plain_text(),
-        }
-        if self.done:
-            data["text/markdown"] = self.markdown()
-        return data
+    def markdown_ready(self) -> bool:
+        return self.done
 
     def markdown(self) -> str:
         """One `## label` section per pane with its answer, then the summary as a table."""
@@ -250,15 +230,6 @@ class CompareWidget(ipywidgets.VBox):
         ended = sum(p.status in ENDED for p in self.panes)
         return f"<llmwidgets compare: {ended} of {len(self.panes)} ended>"
 
-    def _update_displays(self) -> None:
-        if not self._display_ids:
-            return
-        from IPython.display import update_display
-
-        bundle = self.mimebundle()
-        for display_id in self._display_ids:
-            update_display(bundle, raw=True, display_id=display_id)
-
     # -- pane events -----------------------------------------------------------------------
     def _on_pane_end(self, _pane: StreamWidget) -> None:
         self._check_all_ended()
@@ -268,7 +239,7 @@ class CompareWidget(ipywidgets.VBox):
             return
         self.summary.value = summary_html(self.rows())
         self.stop_button.disabled = True
-        self._update_displays()
+        self.refresh_displays()
         if not self._all_done.done():
             self._all_done.set_result(None)
 

@@ -9,7 +9,6 @@ saved widget state and late views have it without asking.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -23,9 +22,10 @@ from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
+from llmwidgets.widgets.display import MarkdownFallback
 
 
-class StreamWidget(anywidget.AnyWidget):
+class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
     """Streams one answer into a cell with live markdown, a token counter and Stop.
 
         w = StreamWidget("chatbot", "Explain monads in one paragraph")
@@ -61,7 +61,6 @@ class StreamWidget(anywidget.AnyWidget):
         self.flush_interval = flush_interval
         self.run: StreamRun | None = None
         self._startup_error: LLMWidgetsError | None = None
-        self._display_ids: list[str] = []
         self._end_callbacks: list[Callable[[StreamWidget], None]] = []
         self.on_msg(self._on_view_message)
         if prompt is not None:
@@ -111,7 +110,7 @@ class StreamWidget(anywidget.AnyWidget):
             # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
             # display updates that arrive after the cell that showed the widget has finished.
             if self.run.done:
-                self._update_displays()
+                self.refresh_displays()
 
     @property
     def startup_error(self) -> LLMWidgetsError | None:
@@ -141,31 +140,8 @@ class StreamWidget(anywidget.AnyWidget):
         self._end_callbacks.append(callback)
 
     # -- display ---------------------------------------------------------------------------
-    def _ipython_display_(self) -> None:
-        """Show the live view under a display id, so the end can add a markdown copy of the answer.
-
-        A widget view is blank on GitHub, in nbconvert output and in VS Code's saved files; the
-        markdown in the same output bundle keeps the answer readable there.
-        """
-        from IPython.display import display
-
-        display_id = uuid.uuid4().hex
-        self._display_ids.append(display_id)
-        display(self.mimebundle(), raw=True, display_id=display_id)
-
-    def mimebundle(self) -> dict[str, Any]:
-        """The output bundle: the widget view, plus the answer as markdown once it has ended."""
-        data: dict[str, Any] = {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2,
-                "version_minor": 1,
-                "model_id": self.model_id,
-            },
-            "text/plain": self.plain_text(),
-        }
-        if self.status in ENDED:
-            data["text/markdown"] = self.markdown()
-        return data
+    def markdown_ready(self) -> bool:
+        return self.status in ENDED
 
     def markdown(self) -> str:
         """The answer as markdown, with a line saying which model wrote it and how it ended."""
@@ -182,15 +158,6 @@ class StreamWidget(anywidget.AnyWidget):
             return f"<{self.model_label or 'llmwidgets'}: {self.status}>"
         err = f"\n[{self.error['title']}: {self.error['message']}]" if self.error else ""
         return (self.final_text or self.text) + err
-
-    def _update_displays(self) -> None:
-        if not self._display_ids:
-            return
-        from IPython.display import update_display
-
-        bundle = self.mimebundle()
-        for display_id in self._display_ids:
-            update_display(bundle, raw=True, display_id=display_id)
 
     # -- StreamSink ------------------------------------------------------------------------
     def on_stream_start(self, run: StreamRun) -> None:
@@ -217,7 +184,7 @@ class StreamWidget(anywidget.AnyWidget):
             self.metrics = run.metrics().to_dict()
             self.error = run.error_info.to_dict() if run.error_info else None
             self.status = run.status
-        self._update_displays()
+        self.refresh_displays()
         for callback in self._end_callbacks:
             callback(self)
 
