@@ -224,3 +224,27 @@ async def test_every_widget_shares_one_front_end_bundle(recorder, wire_server):
     assert len(bundle_bytes) <= 1
     stream_opens = [s for s in opened if s.data["state"].get("_assets")]
     assert all(s.size < 5_000 for s in stream_opens)
+
+
+async def test_a_closed_widget_and_its_answer_are_freed(recorder, wire_server):
+    import gc
+    import weakref
+
+    w = widget(wire_server, text_model(wire_server, "x" * 1000))
+    await ended(w)
+    ref = weakref.ref(w)
+    run_ref = weakref.ref(w.run)  # type: ignore[arg-type]
+    w.close()
+    del w
+    recorder.comms.clear()  # a real kernel's comm manager drops closed comms too
+    gc.collect()
+    assert ref() is None and run_ref() is None
+
+
+async def test_the_end_does_not_resend_the_answer(recorder, wire_server):
+    answer = "word " * 2000
+    w = widget(wire_server, text_model(wire_server, answer, chunk=50))
+    await ended(w)
+    payload = sum(s.size for s in comm_of(w).log if s.msg_type == "comm_msg")
+    assert payload < 1.2 * len(answer)
+    assert not any("final_text" in u for u in comm_of(w).state_updates())

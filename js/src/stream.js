@@ -15,7 +15,18 @@ export { repairBlock } from "./repair.js";
  */
 export function bindStreamView(model, el, options = {}) {
   const view = new StreamView(el, { send: (msg) => model.send(msg), ...options });
-  const onStatus = () => view.setStatus(model.get("status"));
+  // The kernel sends the answer once, as deltas, and not again at the end. When it has ended,
+  // the view keeps what it assembled in the model's own state (no save_changes: nothing goes
+  // back to the kernel), so saved widget state holds the answer for a kernel-less reload.
+  const keepFinal = () => {
+    if (!FINAL_STATUSES.has(model.get("status")) || view._awaitingSnapshot) return;
+    const text = view.text;
+    if (text && model.get("final_text") !== text) model.set("final_text", text);
+  };
+  const onStatus = () => {
+    view.setStatus(model.get("status"));
+    keepFinal();
+  };
   const onMetrics = () => view.setMetrics(model.get("metrics"));
   const onError = () => view.setError(model.get("error"));
   const onLabel = () => view.setLabel(model.get("model_label"), model.get("label_note"));
@@ -27,6 +38,7 @@ export function bindStreamView(model, el, options = {}) {
   const onMessage = (msg) => {
     if (msg && msg.metrics) view.setMetrics(msg.metrics);
     view.applyMessage(msg);
+    if (msg && msg.type === "snapshot") keepFinal();
   };
 
   onLabel();

@@ -21,11 +21,15 @@ BUILD_HINT = (
 )
 
 
-def static_file(name: str) -> Path | str:
-    """A built file, or (for JS) a module that says how to build it."""
+def static_file(name: str) -> str:
+    """A built file's text, or (for JS) a module that says how to build it.
+
+    Text, not a Path: anywidget watches a Path for changes and hooks every instance onto the
+    watcher, which keeps each widget (and its whole answer) alive for the kernel's lifetime.
+    """
     path = STATIC / name
     if path.is_file():
-        return path
+        return path.read_text(encoding="utf-8")
     if name.endswith(".js"):
         return f"export default {{ render({{ el }}) {{ el.textContent = {BUILD_HINT!r}; }} }};"
     return ""

@@ -8,7 +8,9 @@ saved widget state and late views have it without asking.
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -23,6 +25,9 @@ from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.display import MarkdownFallback
+
+#: Seconds between live metrics updates carried in deltas.
+METRICS_INTERVAL = 0.25
 
 
 class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
@@ -44,7 +49,10 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
     error: traitlets.Dict[str, Any] | Any = traitlets.Dict(allow_none=True, default_value=None).tag(
         sync=True
     )
-    final_text = traitlets.Unicode("").tag(sync=True)
+    #: The whole answer once the stream has ended. Not synced: the text already reached the
+    #: view as deltas, so resending it would double the bytes; the view stores what it
+    #: assembled in its own model state, which is what saved widget state holds.
+    final_text = traitlets.Unicode("")
     model_label = traitlets.Unicode("").tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
 
@@ -92,6 +100,12 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
         self.run.start()
         return self
+
+    def close(self) -> None:
+        """Stop any stream and close the widget and its layout (each has a comm)."""
+        self.stop()
+        self.layout.close()
+        super().close()
 
     def stop(self) -> None:
         """Stop the running stream, keeping what has arrived."""
@@ -161,6 +175,7 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
 
     # -- StreamSink ------------------------------------------------------------------------
     def on_stream_start(self, run: StreamRun) -> None:
+        self._metrics_sent_at = -math.inf
         self.final_text = ""
         self.error = None
         self.model_label = run.chunks.target.spec
@@ -174,7 +189,13 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
             self.model_label = run.chunks.target.spec
             self.label_note = run.chunks.note
             self.status = "streaming"
-        self.send({"type": "delta", "seq": seq, "text": text, "metrics": run.metrics().to_dict()})
+        message: dict[str, Any] = {"type": "delta", "seq": seq, "text": text}
+        now = time.monotonic()
+        if now - self._metrics_sent_at >= METRICS_INTERVAL:
+            # The counter needs a few updates a second, not one per batch.
+            self._metrics_sent_at = now
+            message["metrics"] = {k: v for k, v in run.metrics().to_dict().items() if v is not None}
+        self.send(message)
 
     def on_stream_end(self, run: StreamRun) -> None:
         self.label_note = run.chunks.note
