@@ -76,6 +76,39 @@ describe("StreamView protocol", () => {
     assert.equal(view.text, "The real answer.");
   });
 
+  it("keeps the assembled answer in the model's own state when the stream ends", () => {
+    const { model } = mount({ status: "streaming" });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "# Title\n\n" });
+    model.custom({ type: "delta", seq: 2, text: "body" });
+    assert.equal(model.get("final_text"), undefined);
+    model.set("status", "done");
+    assert.equal(model.get("final_text"), "# Title\n\nbody");
+    assert.deepEqual(
+      model.sent.map((m) => m.type),
+      ["hello"],
+      "nothing but the hello goes back to the kernel",
+    );
+  });
+
+  it("does not keep a final text while a snapshot is still awaited", () => {
+    const { model } = mount({ status: "streaming" });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "a" });
+    model.custom({ type: "delta", seq: 3, text: "c" }); // a gap: asks for a snapshot
+    model.set("status", "done");
+    assert.equal(model.get("final_text"), undefined);
+    model.custom({ type: "snapshot", seq: 3, text: "abc" });
+    assert.equal(model.get("final_text"), "abc");
+  });
+
+  it("shows the metrics a delta carries", () => {
+    const { model, el } = mount({ status: "streaming" });
+    model.custom({ type: "reset" });
+    model.custom({ type: "delta", seq: 1, text: "hi", metrics: { output_tokens: 42, estimated: true } });
+    assert.equal(el.querySelector(".llmw-tokens").textContent, "~42 tokens");
+  });
+
   it("renders saved state without a kernel", () => {
     const { el, model } = mount({ status: "done", final_text: "# Saved\n\nanswer" });
     assert.equal(el.querySelector(".llmw-body h1").textContent, "Saved");

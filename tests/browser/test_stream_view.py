@@ -240,3 +240,20 @@ def test_an_anthropic_stream_renders(wire_server: Any, notebook: Callable[..., L
     assert body.locator("pre code").count() == 1
     assert wire_server.requests[-1].path == "/v1/messages"
     page.screenshot("stream-anthropic", page.output(0))
+
+
+def test_the_offline_model_streams_and_is_labelled_unreliable(
+    notebook: Callable[..., LabPage],
+) -> None:
+    cell = (
+        "from llmwidgets import StreamWidget\n"
+        "w = StreamWidget('local:smollm2', 'Say hello in one short sentence.', max_tokens=24)\n"
+        "w"
+    )
+    page = start_stream(notebook, cell)
+    assert wait_status(page, "done", "error", timeout=90) == "done"
+    assert body_text(page).strip()
+    note = page.output(0).locator(".llmw-note").first.inner_text()
+    assert "tiny offline model" in note and "not reliable" in note
+    assert "~" not in page.output(0).locator(".llmw-tokens").first.inner_text()  # exact usage
+    page.screenshot("stream-offline-model", page.output(0))
