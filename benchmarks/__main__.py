@@ -13,11 +13,14 @@ from datetime import datetime, timezone
 
 from benchmarks import RESULTS, Row, fmt
 
-#: Figure name -> module, in the order they run. Not written yet: browser (3), lab (4), offline (6).
+#: Figure name -> module, in the order they run.
 FIGURES = {
     "wire": "benchmarks.wire",
     "kernel": "benchmarks.kernel",
+    "browser": "benchmarks.browser",
+    "lab": "benchmarks.lab",
     "concurrency": "benchmarks.concurrency",
+    "offline": "benchmarks.offline",
     "soak": "benchmarks.soak",
 }
 

@@ -26,6 +26,8 @@ from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, Stream
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.display import MarkdownFallback
 
+#: Characters of the answer kept in the text/plain output (the markdown output has all of it).
+PLAIN_TEXT_LIMIT = 2000
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
 
@@ -171,7 +173,15 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         if self.status not in ENDED:
             return f"<{self.model_label or 'llmwidgets'}: {self.status}>"
         err = f"\n[{self.error['title']}: {self.error['message']}]" if self.error else ""
-        return (self.final_text or self.text) + err
+        text = self.final_text or self.text
+        if len(text) > PLAIN_TEXT_LIMIT:
+            # The markdown copy carries the whole answer; a second full copy would double the
+            # bytes every frontend receives at the end, for the rare one that shows plain text.
+            text = (
+                f"{text[:PLAIN_TEXT_LIMIT].rstrip()}\n… ({len(text) - PLAIN_TEXT_LIMIT:,} more "
+                "characters: the whole answer is in the text/markdown output and `.text`)"
+            )
+        return text + err
 
     # -- StreamSink ------------------------------------------------------------------------
     def on_stream_start(self, run: StreamRun) -> None:
