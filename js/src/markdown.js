@@ -13,6 +13,9 @@ import * as katexPluginModule from "@vscode/markdown-it-katex";
 import DOMPurify from "dompurify";
 import { BlockSplitter } from "./blocks.js";
 import { repairBlock } from "./repair.js";
+
+/** Closed blocks per `.llmw-group` container (see _currentGroup). */
+const GROUP_SIZE = 32;
 import { highlight, languageOf } from "./highlight.js";
 
 const katexPlugin = katexPluginModule.default?.default ?? katexPluginModule.default;
@@ -119,6 +122,7 @@ export class IncrementalMarkdown {
     this._pending = false;
     this._final = false;
     this.element.replaceChildren();
+    this._group = null;
   }
 
   /** The whole markdown source so far. */
@@ -166,6 +170,7 @@ export class IncrementalMarkdown {
       const html = this.renderer.render(text);
       this._blockHtml = [];
       this.element.replaceChildren();
+    this._group = null;
       this._openEl = null;
       this._setOpenHtml(html);
       return;
@@ -216,7 +221,21 @@ export class IncrementalMarkdown {
   _newBlockElement() {
     const el = this.document.createElement("div");
     el.className = "llmw-block";
-    this.element.appendChild(el);
+    this._currentGroup().appendChild(el);
     return el;
+  }
+
+  /**
+   * Blocks live in groups of GROUP_SIZE. Off-screen groups are skipped by the browser
+   * (`content-visibility: auto`), so the page lays out a few dozen groups rather than
+   * thousands of blocks, and an update costs the same at 1 KB and at 500 KB.
+   */
+  _currentGroup() {
+    if (!this._group || this._group.childElementCount >= GROUP_SIZE) {
+      this._group = this.document.createElement("div");
+      this._group.className = "llmw-group";
+      this.element.appendChild(this._group);
+    }
+    return this._group;
   }
 }

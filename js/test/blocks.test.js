@@ -122,11 +122,22 @@ describe("incremental rendering does not depend on how the text is chopped", () 
   it("re-renders only the open block per update, keeping closed block nodes", () => {
     const md = new IncrementalMarkdown({ document: window.document, renderer, schedule: null });
     md.append("# Title\n\nfirst paragraph\n\nsecond");
-    const closed = md.element.children[0];
+    const closed = md.element.querySelector(".llmw-block");
     const closedHtml = closed.innerHTML;
     md.append(" paragraph grows");
-    assert.equal(md.element.children[0], closed);
+    assert.equal(md.element.querySelector(".llmw-block"), closed);
     assert.equal(closed.innerHTML, closedHtml);
+  });
+
+  it("puts closed blocks in groups so the page lays out few top-level nodes", () => {
+    const md = new IncrementalMarkdown({ document: window.document, renderer, schedule: null });
+    md.append(Array.from({ length: 100 }, (_, i) => `paragraph ${i}`).join("\n\n"));
+    const groups = md.element.querySelectorAll(":scope > .llmw-group");
+    const blocks = md.element.querySelectorAll(".llmw-block").length;
+    assert.ok(blocks >= 99, `${blocks} blocks`); // the last two may still share the open block
+    assert.equal(md.element.children.length, groups.length);
+    assert.equal(groups.length, Math.ceil(blocks / 32));
+    assert.ok([...groups].every((g) => g.childElementCount <= 32));
   });
 
   it("coalesces renders through the scheduler", () => {
