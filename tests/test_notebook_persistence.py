@@ -7,7 +7,6 @@ the embedded offline model, and checks that every cell ran without error.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,18 +22,9 @@ pytestmark = pytest.mark.kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
-HAS_CHAT = importlib.util.find_spec("llmwidgets.widgets.chat") is not None
 #: Lines of each recording that must reach the saved markdown.
 SHORT_LINE = "squares = [n * n for n in range(10) if n % 2 == 0]"
 TOUR_LINE = "Here is a short, reliable way to **load a CSV file**"
-
-
-def exports_chat() -> bool:
-    try:
-        from llmwidgets import ChatWidget  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -69,14 +59,11 @@ def build_notebook() -> nbformat.NotebookNode:
         "w = StreamWidget('replay:tour', 'Show me pandas', delay=0)\n"
         "display(w)\n"
         "_ = await w",
+        "from llmwidgets import ChatWidget\n"
+        "chat = ChatWidget('replay:short', delay=0)\n"
+        "display(chat)\n"
+        "_ = await chat.send('What is a list comprehension?')",
     ]
-    if HAS_CHAT:
-        cells.append(
-            "from llmwidgets.widgets.chat import ChatWidget\n"
-            "chat = ChatWidget('replay:short', delay=0)\n"
-            "display(chat)\n"
-            "_ = await chat.send('What is a list comprehension?')"
-        )
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     nb.metadata["kernelspec"] = {
@@ -103,9 +90,8 @@ def test_every_answer_is_in_the_saved_notebook_exported_as_markdown(
 
     assert SHORT_LINE in markdown
     assert TOUR_LINE in markdown
-    if HAS_CHAT:
-        assert "What is a list comprehension?" in markdown
-        assert markdown.count(SHORT_LINE) == 2  # the magic's answer and the chat's
+    assert "What is a list comprehension?" in markdown
+    assert markdown.count(SHORT_LINE) == 2  # the magic's answer and the chat's
 
 
 @pytest.mark.timeout(240)
@@ -113,12 +99,6 @@ def test_the_quickstart_notebook_runs_offline_without_errors(
     tmp_path: Path, clean_env: None
 ) -> None:
     nb = nbformat.read(QUICKSTART, as_version=4)
-    if not exports_chat():  # the chat cells need `from llmwidgets import ChatWidget`
-        nb.cells = [
-            c
-            for c in nb.cells
-            if c.cell_type != "code" or ("ChatWidget" not in c.source and "chat." not in c.source)
-        ]
     os.environ.pop("LLMWIDGETS_CONFIG", None)
     execute(nb, tmp_path)  # raises CellExecutionError on the first failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
