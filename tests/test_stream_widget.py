@@ -250,9 +250,7 @@ async def test_the_end_does_not_resend_the_answer(recorder, wire_server):
     assert not any("final_text" in u for u in comm_of(w).state_updates())
 
 
-async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(
-    recorder, wire_server
-):
+async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(recorder, wire_server):
     answer = "para " * 2000
     w = widget(wire_server, text_model(wire_server, answer, chunk=100))
     await ended(w)
