@@ -92,7 +92,7 @@ class StreamRun:
         self.error: LLMWidgetsError | None = None
         self.error_info: ErrorInfo | None = None
         self.seq = 0
-        self._sent: list[str] = []  # text already sent, as pieces (joined lazily)
+        self._sent_chars = 0  # how much of `chunks.text` views have been sent
         self._pending: list[str] = []
         self._chars = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -133,16 +133,12 @@ class StreamRun:
     # -- text ------------------------------------------------------------------------------
     @property
     def text(self) -> str:
-        """Everything received so far, sent or still pending."""
-        if len(self._sent) > 1:
-            self._sent[:] = ["".join(self._sent)]
-        return (self._sent[0] if self._sent else "") + "".join(self._pending)
+        """Everything received so far, sent or still pending (kept once, by the ChunkStream)."""
+        return self.chunks.text
 
     def snapshot(self) -> tuple[int, str]:
         """(seq, text) for a view that (re)attaches: the text as of delta `seq`."""
-        if len(self._sent) > 1:
-            self._sent[:] = ["".join(self._sent)]
-        return self.seq, self._sent[0] if self._sent else ""
+        return self.seq, self.chunks.text[: self._sent_chars]
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> Metrics:
@@ -202,7 +198,7 @@ class StreamRun:
             return
         piece = "".join(self._pending)
         self._pending.clear()
-        self._sent.append(piece)
+        self._sent_chars += len(piece)
         self.seq += 1
         self.sink.on_stream_delta(self, self.seq, piece)
 

@@ -25,7 +25,6 @@ import ipywidgets
 from llmwidgets.chunks import Prompt, Response
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
-from llmwidgets.stream import get_provider
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, running_loop
 from llmwidgets.widgets.display import MarkdownFallback
 from llmwidgets.widgets.stream import StreamWidget
@@ -160,7 +159,6 @@ class CompareWidget(MarkdownFallback, ipywidgets.VBox):
         super().__init__([self.grid, self.stop_button, self.summary])
         self.add_class("llmwidgets-compare")
 
-        _warm_providers(self.panes)
         for pane in self.panes:
             pane.on_end(self._on_pane_end)
         self._check_all_ended()  # panes that failed before sending anything end at once
@@ -279,21 +277,6 @@ def _labels(specs: list[Pane]) -> list[str]:
         seen[label] = seen.get(label, 0) + 1
         unique.append(label if labels.count(label) == 1 else f"{label} #{seen[label]}")
     return unique
-
-
-def _warm_providers(panes: list[StreamWidget]) -> None:
-    """Make each pane's SDK client now, before any pane's task runs and starts its clock.
-
-    The first stream in a kernel imports the SDK and builds its client (seconds, blocking the
-    loop); without this, that cost lands in the first pane's time to first token only.
-    """
-    for pane in panes:
-        if pane.run is None:
-            continue
-        try:
-            get_provider(pane.run.chunks.target)
-        except Exception:  # the pane's own task meets the same error and shows it
-            continue
 
 
 def _short(value: Any, limit: int = 30) -> str:

@@ -2,8 +2,9 @@
 
 The kernel owns the text and the status; views only render. While streaming, text travels as
 append-only `delta` messages (see `streamer.py`); small state (status, metrics, error) is synced
-as traits, and the whole answer is set as the `final_text` trait once the stream ends so that
-saved widget state and late views have it without asking.
+as traits. The answer is never sent twice: a view that renders late asks for a snapshot, and at
+the end each view keeps the text it assembled in its own model state, so saved widget state
+holds it.
 """
 
 from __future__ import annotations
