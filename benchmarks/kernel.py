@@ -1,27 +1,32 @@
 """Figure 2 — kernel overhead: CPU time of a stream through the widget over the raw SDK loop.
 
-The same long stream (20,000 four-character chunks, three times each way: 60,000 chunks a side) comes from the loopback wire server, run as a
+The same long stream (10,000 four-character chunks) comes from the loopback wire server, run as a
 separate process so that `time.process_time()` counts only this process, the "kernel". Raw: the
 OpenAI SDK's `chat.completions.create(stream=True)` iterated to the end, doing nothing with the
 chunks. Ours: `StreamWidget("openai:...")` with a recording comm, awaited to the end — the
 provider, `stream()`, the streamer's batching and metrics, and the widget's messages.
 
-Both are run after a warm-up stream, alternately; one run's CPU time varies by +-15% on this
-2-core machine (the server process shares it), so the figure is the sum over the rounds of each
-side, and the per-round ratios are in the details. On this machine the SDK alone costs about
-200-250 us of CPU per chunk (pydantic model construction), so "at most 1.10" leaves us ~20 us.
+Noise: on this 2-core VM the *same* raw loop costs anywhere from 190 to 330 us of CPU per chunk
+from one run to the next (CPU time equals wall time: the client is never idle), which swamps a
+10% goal in any single pair. So the figure runs `ROUNDS` pairs after a warm-up, alternating
+which side goes first, the two processes pinned to different cores, and reports the median of
+the per-pair ratios (the sum and min ratios are in the details). A noise-free floor is measured
+too: our layers alone (the in-process `bench:` provider at an unlimited rate, no HTTP, no SDK),
+in CPU us per chunk, next to the SDK's own cost per chunk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import statistics
 import time
 
 from benchmarks import Row, WireProcess, ratio, recording_comms
 
-CHUNKS = 20_000
+CHUNKS = 10_000
 CHUNK = 4
-ROUNDS = 3
+ROUNDS = 10
 GOAL = 1.10
 
 
@@ -63,26 +68,67 @@ async def through_widget(wire: WireProcess, model: str) -> tuple[float, float, i
     return cpu, wall, chars, updates
 
 
+async def our_layers_alone(text: str) -> float:
+    """CPU seconds per chunk of StreamWidget over the in-process `bench:` provider, unpaced."""
+    from benchmarks.paced import add_text, paced_model
+    from llmwidgets import StreamWidget
+
+    add_text("kernel-floor", text)
+    with recording_comms():
+        cpu = time.process_time()
+        w = StreamWidget(paced_model("kernel-floor", cps=1e12, chunk=CHUNK), "hi")
+        await w
+        cpu = time.process_time() - cpu
+    w.close()
+    return cpu / (len(text) / CHUNK)
+
+
+def pin(wire: WireProcess) -> None:
+    """This process on one core, the server on the other (where the OS lets us)."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cores) >= 2 and wire.process is not None:
+        os.sched_setaffinity(0, {cores[0]})
+        os.sched_setaffinity(wire.process.pid, {cores[1]})
+
+
+def unpin(cores: set[int]) -> None:
+    if hasattr(os, "sched_setaffinity") and cores:
+        os.sched_setaffinity(0, cores)
+
+
 async def run_async() -> list[Row]:
     text = ("lorem ipsum dolor sit amet, " * (CHUNKS * CHUNK // 28 + 1))[: CHUNKS * CHUNK]
+    cores = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
     with WireProcess() as wire:
-        wire.add_text("kernel", text)
-        wire.add_text("warm", text[:4000])
-        warm = wire.text_model("warm", chunk=CHUNK)
-        await raw_sdk(wire, warm)
-        await through_widget(wire, warm)
-        model = wire.text_model("kernel", chunk=CHUNK)
-        raws, ours = [], []
-        updates = 0
-        for _ in range(ROUNDS):
-            raws.append(await raw_sdk(wire, model))
-            cpu, wall, chars, updates = await through_widget(wire, model)
-            ours.append((cpu, wall, chars))
+        pin(wire)
+        try:
+            wire.add_text("kernel", text)
+            wire.add_text("warm", text[:4000])
+            warm = wire.text_model("warm", chunk=CHUNK)
+            await raw_sdk(wire, warm)
+            await through_widget(wire, warm)
+            model = wire.text_model("kernel", chunk=CHUNK)
+            raws, ours = [], []
+            updates = 0
+            for i in range(ROUNDS):
+                if i % 2:
+                    cpu, wall, chars, updates = await through_widget(wire, model)
+                    ours.append((cpu, wall, chars))
+                    raws.append(await raw_sdk(wire, model))
+                else:
+                    raws.append(await raw_sdk(wire, model))
+                    cpu, wall, chars, updates = await through_widget(wire, model)
+                    ours.append((cpu, wall, chars))
+            floor = min([await our_layers_alone(text) for _ in range(3)])
+        finally:
+            unpin(cores)
     raw_cpu = sum(r[0] for r in raws)
     our_cpu = sum(o[0] for o in ours)
     total = CHUNKS * ROUNDS
-    rounds = ", ".join(f"{o[0] / r[0]:.2f}" for o, r in zip(ours, raws, strict=True))
-    r = ratio(our_cpu, raw_cpu)
+    pairs = [o[0] / r[0] for o, r in zip(ours, raws, strict=True)]
+    rounds = ", ".join(f"{p:.2f}" for p in pairs)
+    r = statistics.median(pairs)
+    sdk_per_chunk = min(x[0] for x in raws) / CHUNKS
     return [
         Row(
             figure="2 kernel overhead",
@@ -90,14 +136,21 @@ async def run_async() -> list[Row]:
             ours=our_cpu,
             baseline=raw_cpu,
             ratio=r,
-            goal=f"ratio <= {GOAL}",
-            met=r is not None and r <= GOAL,
-            unit="CPU seconds (process_time)",
+            goal=f"median pair ratio <= {GOAL}",
+            met=r <= GOAL,
+            unit="CPU seconds (process_time), summed over the rounds",
             note=(
-                f"{1e6 * our_cpu / total:.0f} vs {1e6 * raw_cpu / total:.0f} us CPU/chunk; "
-                f"rounds {rounds}"
+                f"median of {ROUNDS} pairs; {1e6 * our_cpu / total:.0f} vs "
+                f"{1e6 * raw_cpu / total:.0f} us CPU/chunk; our layers alone "
+                f"{1e6 * floor:.1f} us/chunk = {floor / sdk_per_chunk:.1%} of the SDK's "
+                f"{1e6 * sdk_per_chunk:.0f}"
             ),
             details={
+                "pair_ratios": rounds,
+                "sum_ratio": ratio(our_cpu, raw_cpu),
+                "min_ratio": min(o[0] for o in ours) / min(x[0] for x in raws),
+                "our_layers_us_per_chunk": 1e6 * floor,
+                "sdk_us_per_chunk_min": 1e6 * sdk_per_chunk,
                 "updates_per_widget_run": updates,
                 "raw_runs": [{"cpu": c, "wall": w, "chars": n} for c, w, n in raws],
                 "widget_runs": [{"cpu": c, "wall": w, "chars": n} for c, w, n in ours],

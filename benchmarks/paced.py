@@ -30,7 +30,7 @@ def add_text(name: str, text: str) -> None:
 
 def paced_model(name: str, cps: float = 40_000, chunk: int = 4, fail_after: int = 0) -> str:
     """Model spec streaming TEXTS[name] at `cps` characters/s; `fail_after` > 0 raises then."""
-    return f"bench:{name}?cps={cps:g}&chunk={chunk}&fail_after={fail_after}"
+    return f"bench:{name}?cps={float(cps)!r}&chunk={chunk}&fail_after={fail_after}"
 
 
 class PacedProvider:

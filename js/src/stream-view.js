@@ -81,6 +81,12 @@ export class StreamView {
     this.send({ type: "hello", last_seq: this.lastSeq });
   }
 
+  /** Nothing has streamed yet: take deltas from seq 1 without asking for a snapshot. */
+  expectDeltas() {
+    this.lastSeq = 0;
+    this._awaitingSnapshot = false;
+  }
+
   /** Handle one kernel -> view custom message ({type: delta|snapshot|reset}). */
   applyMessage(msg) {
     if (!msg || typeof msg !== "object") return;

@@ -59,7 +59,11 @@ export function bindStreamView(model, el, options = {}) {
     ["msg:custom", onMessage],
   ];
   for (const [name, fn] of listeners) model.on(name, fn);
-  view.hello();
+  // The kernel marks a stream "streaming" before it sends the first delta, and messages arrive
+  // in order: a view that renders while the status is still idle or waiting has missed no
+  // delta, so it needs no snapshot (that reply would cost a message per answer).
+  if (status === "idle" || status === "waiting") view.expectDeltas();
+  else view.hello();
   return {
     view,
     cleanup() {

@@ -19,10 +19,20 @@ function bodyText(el) {
 }
 
 describe("StreamView protocol", () => {
-  it("says hello with last_seq -1 on render", () => {
-    const { model } = mount();
+  it("says hello with last_seq -1 when it renders a stream already under way", () => {
+    const { model } = mount({ status: "streaming" });
     assert.deepEqual(model.sent, [{ type: "hello", last_seq: -1 }]);
   });
+
+  for (const status of ["idle", "waiting"]) {
+    it(`takes deltas from seq 1 without a snapshot when it renders while ${status}`, () => {
+      const { model, view } = mount({ status });
+      model.custom({ type: "delta", seq: 1, text: "Hel" });
+      model.custom({ type: "delta", seq: 2, text: "lo" });
+      assert.deepEqual(model.sent, []);
+      assert.equal(view.text, "Hello");
+    });
+  }
 
   it("applies a snapshot and then the deltas after it", () => {
     const { model, el, view } = mount({ status: "streaming" });

@@ -43,6 +43,16 @@ class Metrics:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def compact(self) -> dict[str, object]:
+        """The known values, rounded to what the counter shows: for live updates on the wire."""
+        out: dict[str, object] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, float) and key != "cost":
+                out[key] = round(value, 3)
+            elif value is not None:
+                out[key] = value
+        return out
+
 
 @dataclass(frozen=True)
 class ErrorInfo:

@@ -25,10 +25,11 @@ from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
+from llmwidgets.widgets.comm import send_custom
 from llmwidgets.widgets.display import MarkdownFallback
 
 #: Characters of the answer kept in the text/plain output (the markdown output has all of it).
-PLAIN_TEXT_LIMIT = 2000
+PLAIN_TEXT_LIMIT = 600
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
 
@@ -88,20 +89,23 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
     ) -> StreamWidget:
         """Start streaming an answer into this widget (stops any stream already running)."""
         self.stop()
+        if self.run is not None or self._startup_error is not None:
+            self.send({"type": "reset"})  # views clear the previous answer
         self._startup_error = None
-        self.send({"type": "reset"})
         try:
             chunks = stream(model, prompt, config=config, **options)
         except LLMWidgetsError as exc:  # bad alias or config: nothing was sent
             self._startup_error = exc
             self.run = None
-            self.model_label = model
-            self.final_text = ""
-            self.error = ErrorInfo(exc.title, exc.message).to_dict()
-            self.status = "error"
+            with self.hold_sync():
+                self.model_label = model
+                self.final_text = ""
+                self.error = ErrorInfo(exc.title, exc.message).to_dict()
+                self.status = "error"
             return self
         self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
-        self.run.start()
+        with self.hold_sync():  # the starting state in one message
+            self.run.start()
         return self
 
     def close(self) -> None:
@@ -197,21 +201,22 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
     def on_stream_delta(self, run: StreamRun, seq: int, text: str) -> None:
         if self.status != "streaming":
             # The first delta also fixes which model answered (fallbacks happen before it).
-            self.model_label = run.chunks.target.spec
-            self.label_note = run.chunks.note
-            self.status = "streaming"
+            with self.hold_sync():
+                self.model_label = run.chunks.target.spec
+                self.label_note = run.chunks.note
+                self.status = "streaming"
         message: dict[str, Any] = {"type": "delta", "seq": seq, "text": text}
         now = time.monotonic()
         if now - self._metrics_sent_at >= METRICS_INTERVAL:
             # The counter needs a few updates a second, not one per batch.
             self._metrics_sent_at = now
-            message["metrics"] = {k: v for k, v in run.metrics().to_dict().items() if v is not None}
-        self.send(message)
+            message["metrics"] = run.metrics().compact()
+        send_custom(self, message)
 
     def on_stream_end(self, run: StreamRun) -> None:
-        self.label_note = run.chunks.note
-        self.model_label = run.chunks.target.spec
         with self.hold_sync():
+            self.label_note = run.chunks.note
+            self.model_label = run.chunks.target.spec
             self.final_text = run.text
             self.metrics = run.metrics().to_dict()
             self.error = run.error_info.to_dict() if run.error_info else None
@@ -229,4 +234,4 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
             self.stop()
         elif kind == "hello":
             seq, text = self.run.snapshot() if self.run is not None else (0, "")
-            self.send({"type": "snapshot", "seq": seq, "text": text})
+            send_custom(self, {"type": "snapshot", "seq": seq, "text": text})
