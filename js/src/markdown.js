@@ -3,7 +3,8 @@
 // createRenderer() -> {render(src) -> sanitized HTML string}: markdown-it (html: false,
 // linkify), code highlighted by highlight.js (a fixed set of common languages, no
 // auto-detection), `$$`/`$` math by KaTeX, every link opened in a new tab with
-// rel="noopener noreferrer nofollow", and DOMPurify over the result as defence in depth.
+// rel="noopener noreferrer nofollow", images only from inline data (others become links), and
+// DOMPurify over the result as defence in depth.
 //
 // IncrementalMarkdown keeps closed blocks as DOM nodes rendered once; only the open block
 // is repaired (repair.js) and re-rendered on each update.
@@ -21,6 +22,10 @@ import { highlight, languageOf } from "./highlight.js";
 const katexPlugin = katexPluginModule.default?.default ?? katexPluginModule.default;
 
 const LINK_REL = "noopener noreferrer nofollow";
+/** Images the page may show: inline data only. Anything else would be fetched by the browser. */
+const INLINE_IMAGE_RE = /^data:image\/(?:png|jpe?g|gif|webp);/i;
+const REMOTE_IMAGE_TITLE =
+  "Image not loaded: answers never make the browser fetch a URL by themselves. Click to open it.";
 const REFERENCE_DEFINITION_RE = /^ {0,3}\[[^\]\n]+\]:[ \t]*\S/m;
 const SANITIZE_CONFIG = {
   ADD_ATTR: ["target", "encoding"],
@@ -44,6 +49,19 @@ export function createRenderer(options = {}) {
     tokens[idx].attrSet("target", "_blank");
     tokens[idx].attrSet("rel", LINK_REL);
     return defaultLinkOpen(tokens, idx, opts, env, self);
+  };
+  // A remote (or relative) image in model output would be fetched as soon as it is drawn: a
+  // prompt injection could put data in its URL. Such images become links the user may click.
+  const defaultImage = md.renderer.rules.image;
+  md.renderer.rules.image = (tokens, idx, opts, env, self) => {
+    const token = tokens[idx];
+    const src = token.attrGet("src") ?? "";
+    if (INLINE_IMAGE_RE.test(src)) return defaultImage(tokens, idx, opts, env, self);
+    const alt = self.renderInlineAsText(token.children ?? [], opts, env) || "image";
+    return (
+      `<a class="llmw-image-link" href="${escapeHtml(src)}" target="_blank" rel="${LINK_REL}" ` +
+      `title="${escapeHtml(REMOTE_IMAGE_TITLE)}">🖼 ${escapeHtml(alt)}</a>`
+    );
   };
   const purify = makePurifier(options.window ?? globalThis.window);
   return {

@@ -76,4 +76,34 @@ describe("untrusted model output cannot run script", () => {
     const html = renderer.render("![dot](data:image/png;base64,iVBORw0KGgo=)");
     assert.match(html, /<img[^>]+src="data:image\/png/);
   });
+
+  for (const src of [
+    "https://evil.example/x.png?secret=abc",
+    "//evil.example/x.png",
+    "/api/contents/notebook.ipynb",
+    "x.png",
+  ]) {
+    it(`turns the image ${src} into a link instead of fetching it`, () => {
+      const div = window.document.createElement("div");
+      div.innerHTML = renderer.render(`before ![a *chart*](${src}) after`);
+      assert.equal(div.querySelector("img"), null);
+      const link = div.querySelector("a.llmw-image-link");
+      assert.equal(link.textContent, "🖼 a chart");
+      assert.equal(link.getAttribute("href"), src);
+      assert.equal(link.getAttribute("rel"), "noopener noreferrer nofollow");
+    });
+  }
+
+  it("shows no SVG image from a data URI (markdown-it rejects the URL)", () => {
+    const div = window.document.createElement("div");
+    div.innerHTML = renderer.render("![s](data:image/svg+xml;base64,PHN2Zz4=)");
+    assert.equal(div.querySelector("img"), null);
+  });
+
+  it("turns a reference-style remote image into a link too", () => {
+    const div = window.document.createElement("div");
+    div.innerHTML = renderer.render("![logo][l]\n\n[l]: https://evil.example/l.png\n");
+    assert.equal(div.querySelector("img"), null);
+    assert.equal(div.querySelector("a.llmw-image-link").getAttribute("href"), "https://evil.example/l.png");
+  });
 });

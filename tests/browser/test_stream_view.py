@@ -231,6 +231,29 @@ def test_script_payloads_in_an_answer_run_none(
     page.screenshot("stream-script-payloads", page.output(0))
 
 
+def test_images_in_an_answer_are_links_and_nothing_is_fetched(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    answer = (
+        "A chart: ![sales *chart*](http://127.0.0.1:9/leak.png?secret=abc)\n\n"
+        "A relative one: ![local](files/leak-relative.png)\n\nThe end.\n"
+    )
+    cell = stream_cell(wire_server, answer, chunk=7, delay=0.005)
+    requested: list[str] = []
+    page = notebook([cell])
+    page.page.on("request", lambda request: requested.append(request.url))
+    page.run_cell(0)
+    page.wait_output(0, ROOT)
+    wait_status(page, "done")
+    body = page.output(0).locator(BODY)
+    body.get_by_text("The end.").wait_for()
+    page.page.wait_for_timeout(300)
+    assert body.locator("img").count() == 0
+    links = body.locator("a.llmw-image-link")
+    assert links.all_inner_texts() == ["🖼 sales chart", "🖼 local"]
+    assert [u for u in requested if "leak" in u] == []
+
+
 def test_an_anthropic_stream_renders(wire_server: Any, notebook: Callable[..., LabPage]) -> None:
     cell = stream_cell(wire_server, FORMATTED + "Closing words.", api="anthropic", delay=0.005)
     page = start_stream(notebook, cell)
