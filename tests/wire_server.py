@@ -12,11 +12,12 @@ with the server:
 * any name may carry ``?delay=S`` to override the scenario's delay;
 * an unknown model gets the API's own 404 "model not found" answer.
 
-The server records every API request (`requests`) and every time a *client* closed the
-connection while a stream was still being written (`disconnects`, with `time.monotonic()`
-timestamps, a clock shared by all processes on the machine). Other processes read them with
-``GET /control/requests`` and ``GET /control/disconnects`` and clear them with
-``POST /control/reset``.
+The server records every API request (`requests`), every time a *client* closed the
+connection while a stream was still being written (`disconnects`), and when each event of a
+paced stream (``delay`` > 0) actually left (`paced`), all with `time.monotonic()` timestamps, a
+clock shared by all processes on the machine. Other processes read them with
+``GET /control/requests``, ``GET /control/disconnects`` and ``GET /control/paced`` and clear
+them with ``POST /control/reset``.
 
 It runs in a background thread with its own event loop (`WireServer.start()` / `stop()` or a
 ``with`` block), so sync tests, async tests and other processes can all use it. Run it alone with
@@ -449,6 +450,14 @@ class RecordedRequest:
         return self.body.get("model", "") if isinstance(self.body, dict) else ""
 
 
+@dataclass
+class PacedStream:
+    """When each event of a paced stream (`delay` > 0) actually left the server."""
+
+    model: str
+    sent_at: list[float]  # time.monotonic() after each event's write
+
+
 @dataclass(frozen=True)
 class Disconnect:
     """The client closed the connection while the server was still streaming to it."""
@@ -469,6 +478,7 @@ class WireServer:
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []
+        self.paced: list[PacedStream] = []
         self.disconnects: list[Disconnect] = []
         self._scenarios = _builtin_scenarios()
         self._texts: dict[str, str] = {"sample": SAMPLE_MARKDOWN}
@@ -524,6 +534,7 @@ class WireServer:
         app.router.add_get("/control/health", self._health)
         app.router.add_get("/control/requests", self._get_requests)
         app.router.add_get("/control/disconnects", self._get_disconnects)
+        app.router.add_get("/control/paced", self._get_paced)
         app.router.add_post("/control/reset", self._reset)
         app.router.add_put("/control/scenarios/{name}", self._put_scenario)
         app.router.add_put("/control/texts/{name}", self._put_text)
@@ -585,6 +596,7 @@ class WireServer:
         with self._changed:
             self.requests.clear()
             self.disconnects.clear()
+            self.paced.clear()
 
     def wait_for_disconnect(self, timeout: float = 5.0, count: int = 1) -> Disconnect:
         """Block until `count` disconnects are recorded; returns the last. Raises TimeoutError."""
@@ -705,6 +717,9 @@ class WireServer:
         self._active.add(task)
         sent = content = 0
         loop = asyncio.get_running_loop()
+        paced = PacedStream(model, []) if sc.delay else None
+        if paced is not None:
+            self.paced.append(paced)
         try:
             await resp.prepare(request)
             due = loop.time()
@@ -714,6 +729,8 @@ class WireServer:
                     due += sc.delay
                     await asyncio.sleep(max(0.0, due - loop.time()))
                 await self._write(resp, event.data, sc.split_utf8)
+                if paced is not None:
+                    paced.sent_at.append(time.monotonic())
                 sent += 1
                 content += event.content
                 if not event.content:
@@ -769,6 +786,9 @@ class WireServer:
 
     async def _get_requests(self, request: web.Request) -> web.Response:
         return web.json_response([dataclasses.asdict(r) for r in self.requests])
+
+    async def _get_paced(self, request: web.Request) -> web.Response:
+        return web.json_response([dataclasses.asdict(p) for p in self.paced])
 
     async def _get_disconnects(self, request: web.Request) -> web.Response:
         return web.json_response([dataclasses.asdict(d) for d in self.disconnects])

@@ -3,13 +3,17 @@
 // Every function here is pure (string -> string). They make an unfinished block render
 // the way it will render once finished, so nothing flickers between raw markers and
 // formatting: unclosed fences, `$$` math, inline code, emphasis, strikethrough and links
-// are closed; markers that have nothing after them yet are dropped. On text that is
+// are closed, a table's divider row is completed; markers that have nothing after them yet
+// are dropped. On text that is
 // already complete they are the identity.
 
 // Any indentation: fences nested in list items are indented too.
 const FENCE_RE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const LIST_OR_HEADING_START_RE = /^\s*(?:[-+*]|\d{1,9}[.)])[ \t]|^ {0,3}#{1,6}[ \t]|^ {0,3}>|^\s*\|/;
 const PARTIAL_LINE_RE = /^ {0,3}(?:[-+*]|\d{1,9}[.)]?|#{1,6}|>)[ \t]*$/;
+const TABLE_ROW_RE = /^ {0,3}\|.*\|[ \t]*$/;
+const PARTIAL_DIVIDER_RE = /^ {0,3}[|:\- \t]*$/;
+const DIVIDER_CELL_RE = /^[ \t]*:?-+:?[ \t]*$/;
 
 /**
  * Find a code fence that is opened and never closed.
@@ -82,6 +86,36 @@ export function dropPartialMarkerLine(text) {
   const last = text.slice(nl + 1);
   if (last.length === 0 || !PARTIAL_LINE_RE.test(last)) return text;
   return text.slice(0, nl + 1);
+}
+
+/** The cells of a table row (`| a | b |` -> ["a", "b"]); escaped pipes stay in their cell. */
+function tableCells(row) {
+  return row
+    .trim()
+    .replace(/^\|/, "")
+    .replace(/(?<!\\)\|$/, "")
+    .split(/(?<!\\)\|/);
+}
+
+/**
+ * A table whose header row is complete but whose divider row is not (yet): complete the
+ * divider, so the header shows as a table head at once instead of as a line of pipes until
+ * the divider arrives. Only for a header that starts the table (a later row is a body row).
+ */
+export function completeTableDivider(text) {
+  const lines = text.split("\n");
+  if (lines.length < 2) return text;
+  const last = lines[lines.length - 1];
+  const header = lines[lines.length - 2];
+  const above = lines.length > 2 ? lines[lines.length - 3] : "";
+  if (!TABLE_ROW_RE.test(header) || !PARTIAL_DIVIDER_RE.test(last) || TABLE_ROW_RE.test(above)) {
+    return text;
+  }
+  const columns = tableCells(header).length;
+  const typed = tableCells(last);
+  if (typed.length === columns && typed.every((cell) => DIVIDER_CELL_RE.test(cell))) return text;
+  lines[lines.length - 1] = `| ${Array(columns).fill("---").join(" | ")} |`;
+  return lines.join("\n");
 }
 
 /** Offset where the last inline run (paragraph, list item, heading, cell row) starts. */
@@ -274,7 +308,7 @@ export function repairBlock(text) {
   if (math) {
     return closeInline(text.slice(0, math.start)) + closeMathBlock(text.slice(math.start));
   }
-  return closeInline(dropPartialMarkerLine(text));
+  return closeInline(completeTableDivider(dropPartialMarkerLine(text)));
 }
 
 /** How much of `marker` already ends `s` (a closer that is half typed). */

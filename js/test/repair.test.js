@@ -4,6 +4,7 @@ import {
   closeFence,
   closeInline,
   closeMathBlock,
+  completeTableDivider,
   dropPartialMarkerLine,
   findOpenFence,
   repairBlock,
@@ -99,6 +100,43 @@ describe("the small repair functions", () => {
   });
   it("closeInline only looks at the last paragraph", () => {
     assert.equal(closeInline("5 * 3\n\n**b"), "5 * 3\n\n**b**");
+  });
+});
+
+describe("completeTableDivider", () => {
+  const TABLE_CASES = [
+    ["| Model | Speed |\n", "| Model | Speed |\n| --- | --- |"],
+    ["| Model | Speed |\n|---", "| Model | Speed |\n| --- | --- |"],
+    ["| Model | Speed |\n|:--|", "| Model | Speed |\n| --- | --- |"],
+    ["| Model | Speed |\n|:--|-", "| Model | Speed |\n|:--|-"], // already a divider: kept
+    ["Intro\n\n| a \\| b | c |\n", "Intro\n\n| a \\| b | c |\n| --- | --- |"],
+  ];
+  for (const [input, expected] of TABLE_CASES) {
+    it(`completes ${JSON.stringify(input)}`, () => {
+      assert.equal(completeTableDivider(input), expected);
+    });
+  }
+
+  for (const input of [
+    "| Model | Sp", // the header row is still being typed
+    "| Model | Speed |\n|-------|:-----:|", // the divider is already whole
+    "| a | b |\n|---|---|\n| 1 | 2 |\n|", // a body row starts: not a header
+    "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "a | b\n", // no leading pipe: left alone
+    "plain text\n",
+  ]) {
+    it(`leaves ${JSON.stringify(input)} alone`, () => {
+      assert.equal(completeTableDivider(input), input);
+    });
+  }
+
+  it("makes a streaming table head render as a table head", () => {
+    const div = window.document.createElement("div");
+    div.innerHTML = renderer.render(repairBlock("| Model | Speed |\n|--"));
+    assert.deepEqual(
+      [...div.querySelectorAll("th")].map((th) => th.textContent),
+      ["Model", "Speed"],
+    );
   });
 });
 
