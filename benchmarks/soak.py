@@ -12,9 +12,10 @@ ipywidgets DOMWidget creates and `close()` does not close), live StreamWidget / 
 the callbacks anywidget connects per instance to the class's
 `_esm`/`_css` file watcher (they hold the widget strongly), this process's sockets (`/proc/self/fd`), TCP connections to the wire server, the Python heap
 (`tracemalloc`, started before the warm-up: only live Python allocations, so it shows a leak of
-a few bytes per stream that resident memory would hide) and resident memory. Resident memory is
-also taken half-way: the allocator keeps arenas it grew, so RSS may step up early and then stay
-flat, while a leak grows in both halves.
+a few bytes per stream that resident memory would hide) and resident memory. Memory is also
+taken half-way and judged on the second 100 streams: caches fill during the first ones (lazy
+imports in the SDKs, linecache from the error paths) and the allocator keeps arenas it grew,
+so memory may step up early and then stay flat, while a leak grows in both halves.
 The ratio is after / before; anything above 1 for a count is a leak.
 """
 
@@ -154,12 +155,32 @@ async def run_async() -> list[Row]:
         ("sockets", "no growth"),
         ("esm_file_callbacks", "no growth"),
         ("server_connections", "no growth"),
-        ("py_heap_kb", f"growth <= {HEAP_NOISE_KB:g} KB"),
-        ("rss_mb", f"growth <= {RSS_NOISE_MB:g} MB"),
+        ("py_heap_kb", ""),
+        ("rss_mb", ""),
     ]:
         b, a = getattr(before, field), getattr(after, field)
-        noise = {"rss_mb": RSS_NOISE_MB, "py_heap_kb": HEAP_NOISE_KB}.get(field, 0)
-        met = a <= b + noise
+        memory = field in ("rss_mb", "py_heap_kb")
+        if memory:
+            # Caches fill during the first streams (the SDKs' lazy imports, linecache from the
+            # error paths), so memory is judged on the second half: a leak grows in both.
+            h = getattr(half, field)
+            noise = RSS_NOISE_MB if field == "rss_mb" else HEAP_NOISE_KB
+            rows.append(
+                Row(
+                    figure="7 soak",
+                    case=field,
+                    ours=a,
+                    baseline=h,
+                    ratio=ratio(a, h),
+                    goal=f"growth over streams 101-200 <= {noise:g}",
+                    met=a - h <= noise,
+                    unit="after 200 streams / after 100",
+                    note=f"after the warm-up {b:,.1f}; growth over streams 1-100 {h - b:+,.1f}, "
+                    f"over 101-200 {a - h:+,.1f}",
+                    details={"statuses": statuses, "elapsed": elapsed},
+                )
+            )
+            continue
         rows.append(
             Row(
                 figure="7 soak",
@@ -168,14 +189,9 @@ async def run_async() -> list[Row]:
                 baseline=b,
                 ratio=ratio(a, b),
                 goal=goal,
-                met=met,
+                met=a <= b,
                 unit="after 200 streams / after warm-up",
-                note=note
-                if field == "tasks"
-                else f"half-way {getattr(half, field):.1f} (growth in the first 100 streams "
-                f"{getattr(half, field) - b:+.1f}, in the second {a - getattr(half, field):+.1f})"
-                if field in ("rss_mb", "py_heap_kb")
-                else "",
+                note=note if field == "tasks" else "",
                 details={"statuses": statuses, "elapsed": elapsed},
             )
         )
