@@ -83,12 +83,12 @@ async def our_layers_alone(text: str) -> float:
     return cpu / (len(text) / CHUNK)
 
 
-def pin(wire: WireProcess) -> None:
+def pin(wire: WireProcess, cores: set[int]) -> None:
     """This process on one core, the server on the other (where the OS lets us)."""
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if len(cores) >= 2 and wire.process is not None:
-        os.sched_setaffinity(0, {cores[0]})
-        os.sched_setaffinity(wire.process.pid, {cores[1]})
+        first, second = sorted(cores)[:2]
+        os.sched_setaffinity(0, {first})
+        os.sched_setaffinity(wire.process.pid, {second})
 
 
 def unpin(cores: set[int]) -> None:
@@ -100,7 +100,7 @@ async def run_async() -> list[Row]:
     text = ("lorem ipsum dolor sit amet, " * (CHUNKS * CHUNK // 28 + 1))[: CHUNKS * CHUNK]
     cores = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
     with WireProcess() as wire:
-        pin(wire)
+        pin(wire, cores)
         try:
             wire.add_text("kernel", text)
             wire.add_text("warm", text[:4000])
