@@ -17,7 +17,7 @@ from llmwidgets.config import (
     resolve,
     zero_config_chatbot,
 )
-from llmwidgets.errors import ConfigurationError
+from llmwidgets.errors import ConfigurationError, ConfigurationWarning
 
 
 @pytest.fixture(autouse=True)
@@ -150,6 +150,35 @@ def test_unknown_alias_lists_the_aliases_that_exist(tmp_path: Path):
     assert str(tmp_path / "llmwidgets.toml") in msg
 
 
+def test_unknown_alias_suggests_the_closest_defined_one(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\njudge = "openai:b"\n')
+    with pytest.raises(ConfigurationError, match="Did you mean 'judge'"):
+        resolve("jduge")
+    with pytest.raises(ConfigurationError, match="Did you mean 'chatbot'"):
+        resolve("chatbt")
+
+
+@pytest.mark.parametrize("spec", ["openai:", "anthropic: ", "ollama:"])
+def test_a_provider_with_no_model_names_the_fix(spec: str):
+    provider = spec.split(":")[0]
+    with pytest.raises(
+        ConfigurationError, match=f"`{provider}:` names no model: write `{provider}:"
+    ):
+        resolve(spec)
+
+
+def test_an_alias_with_no_model_names_the_alias_and_the_fix(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\nfast = "openai:"\n')
+    with pytest.raises(ConfigurationError) as err:
+        resolve("fast")
+    assert "'fast'" in str(err.value) and "write `openai:gpt-4o-mini`" in str(err.value)
+
+
+@pytest.mark.parametrize("spec", ["replay:", "local:"])
+def test_providers_with_a_default_model_accept_an_empty_one(spec: str):
+    assert resolve(spec).target.model == ""
+
+
 def test_unknown_alias_without_a_file_says_how_to_create_one():
     with pytest.raises(ConfigurationError, match=r"no llmwidgets\.toml found"):
         resolve("judge")
@@ -167,6 +196,22 @@ def test_broken_toml_names_the_file_and_the_problem(tmp_path: Path):
         load_config()
     assert "llmwidgets.toml is not valid TOML" in str(err.value)
     assert "line 1" in str(err.value)
+
+
+def test_broken_toml_only_warns_when_provider_model_is_named(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", "[aliases\nchatbot = 'x'\n")
+    with pytest.warns(ConfigurationWarning) as caught:
+        res = resolve("openai:gpt-4o-mini")
+    assert res.target.spec == "openai:gpt-4o-mini"
+    (warning,) = caught
+    message = str(warning.message)
+    assert str(tmp_path / "llmwidgets.toml") in message and "line 1" in message
+
+
+def test_broken_toml_still_fails_an_alias(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", "[aliases\nchatbot = 'x'\n")
+    with pytest.raises(ConfigurationError, match="is not valid TOML"):
+        resolve("chatbot")
 
 
 def test_entry_without_provider_prefix_is_explained(tmp_path: Path):

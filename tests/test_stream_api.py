@@ -9,6 +9,7 @@ import pytest
 
 import llmwidgets
 from llmwidgets import (
+    ConfigurationError,
     ModelNotFoundError,
     ProviderError,
     StreamInterruptedError,
@@ -164,4 +165,64 @@ async def test_an_empty_api_key_env_means_the_server_needs_no_key(
         f'[aliases]\nlocal = {{ model = "openai:plain-text", base_url = "{url}", api_key_env = "" }}\n',
     )
     r = await llmwidgets.complete("local", "hi")
+    assert r.text.startswith("Hello")
+
+
+def test_an_empty_model_fails_before_sending(wire_server: Any):
+    with pytest.raises(ConfigurationError, match="`openai:` names no model"):
+        llmwidgets.stream("openai:", "hi", base_url=wire_server.openai_base_url)
+    assert wire_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("model", "temperature", "accepted"),
+    [
+        ("openai:plain-text", 2.5, "from 0 to 2"),
+        ("openai:plain-text", -0.1, "from 0 to 2"),
+        ("anthropic:plain-text", 1.5, "from 0 to 1"),
+        ("replay:short", -1.0, "0 or more"),
+        ("openai:plain-text", float("nan"), "from 0 to 2"),
+    ],
+)
+def test_a_temperature_out_of_the_providers_range_fails_before_sending(
+    wire_server: Any, model: str, temperature: float, accepted: str
+):
+    url = wire_server.anthropic_base_url if model.startswith("anthropic") else None
+    with pytest.raises(ConfigurationError) as err:
+        llmwidgets.stream(
+            model, "hi", temperature=temperature, base_url=url or wire_server.openai_base_url
+        )
+    assert model in str(err.value) and f"use a value {accepted}" in str(err.value)
+    assert wire_server.requests == []
+
+
+async def test_the_range_edges_are_accepted(wire_server: Any):
+    await llmwidgets.complete(
+        "openai:plain-text", "hi", temperature=2, base_url=wire_server.openai_base_url
+    )
+    assert wire_server.requests[-1].body["temperature"] == 2
+
+
+def test_an_alias_temperature_out_of_range_names_the_alias_and_checks_fallbacks(tmp_path: Path):
+    lockfile(
+        tmp_path,
+        """
+[aliases]
+bot = { model = "openai:gpt-4o-mini", fallbacks = ["anthropic:claude-haiku-4-5"] }
+hot = { model = "anthropic:claude-haiku-4-5", temperature = 1.2 }
+""",
+    )
+    with pytest.raises(ConfigurationError) as err:
+        llmwidgets.stream("hot", "hi")
+    assert "from alias 'hot'" in str(err.value) and "from 0 to 1" in str(err.value)
+    with pytest.raises(ConfigurationError, match="anthropic:claude-haiku-4-5"):
+        llmwidgets.stream("bot", "hi", temperature=1.5)  # fine for OpenAI, not its fallback
+
+
+async def test_a_broken_lockfile_does_not_block_an_explicit_model(wire_server: Any, tmp_path: Path):
+    lockfile(tmp_path, "[aliases\nbot = 'x'\n")
+    with pytest.warns(llmwidgets.errors.ConfigurationWarning, match="not valid TOML"):
+        r = await llmwidgets.complete(
+            "openai:plain-text", "hi", base_url=wire_server.openai_base_url
+        )
     assert r.text.startswith("Hello")

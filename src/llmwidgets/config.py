@@ -28,16 +28,18 @@ With no file at all, `chatbot` still works: see `zero_config_chatbot()`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmwidgets.errors import ConfigurationError
+from llmwidgets.errors import ConfigurationError, ConfigurationWarning
 from llmwidgets.providers.base import ProviderConfig, provider_names
 
 if sys.version_info >= (3, 11):
@@ -60,6 +62,14 @@ LOCAL_SERVERS: tuple[tuple[str, str], ...] = (
     ("LM Studio", "http://127.0.0.1:1234/v1"),
     ("llama.cpp", "http://127.0.0.1:8080/v1"),
 )
+
+#: Providers whose API needs a model name, with one to suggest. `local:` and `replay:` have
+#: defaults (the embedded model, the default recording), so an empty model is fine for them.
+EXAMPLE_MODELS: dict[str, str] = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-haiku-4-5",
+    "ollama": "llama3.2",
+}
 
 _TARGET_KEYS = {
     "model",
@@ -208,7 +218,21 @@ def parse_spec(spec: str, *, alias: str = "", source: Path | None = None) -> tup
             f"{ctx}unknown provider {provider!r} in {spec!r}. "
             f"Known providers: {', '.join(provider_names())}."
         )
-    return provider, model.strip()
+    model = model.strip()
+    if not model and provider in EXAMPLE_MODELS:
+        # Caught here, or the request goes out with no model and the provider's 400 is vaguer.
+        ctx = f"Alias {alias!r}{f' in {source}' if source else ''}: " if alias else ""
+        raise ConfigurationError(
+            f"{ctx}`{provider}:` names no model: write `{provider}:{EXAMPLE_MODELS[provider]}`."
+        )
+    return provider, model
+
+
+def close_alias(word: str, aliases: Collection[str], cutoff: float = 0.6) -> str | None:
+    """The alias `word` is probably a typo of (chatbot counts), or None."""
+    known = sorted({*aliases, DEFAULT_ALIAS} - {word})
+    matches = difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
+    return matches[0] if matches else None
 
 
 def _target_from_entry(name: str, entry: Any, source: Path | None) -> tuple[Target, list[str]]:
@@ -263,10 +287,12 @@ def resolve(
 ) -> Resolution:
     """Resolve an alias or `provider:model` into the targets to try, in order."""
     name = name.strip()
-    cfg = config if isinstance(config, Config) else load_config(config)
     if ":" in name:
         provider, model = parse_spec(name)
+        if not isinstance(config, Config):
+            _warn_if_unloadable(config, name)
         return Resolution(name, (Target(provider, model),), "named directly", None)
+    cfg = config if isinstance(config, Config) else load_config(config)
     if name in cfg.aliases:
         targets = _expand(name, cfg, seen=())
         return Resolution(name, tuple(targets), f"alias defined in {cfg.source}", cfg.source)
@@ -278,11 +304,26 @@ def resolve(
         if cfg.source
         else f"(no {CONFIG_FILENAME} found; create one in this folder)"
     )
+    guess = close_alias(name, defined)
+    hint = f"Did you mean {guess!r}? " if guess else ""
     raise ConfigurationError(
-        f"Unknown alias {name!r}. Aliases that exist: {', '.join(defined)}. "
+        f"Unknown alias {name!r}. {hint}Aliases that exist: {', '.join(defined)}. "
         f'Define it {where} under [aliases], e.g. {name} = "openai:gpt-4o-mini", '
         f"or name a model directly as provider:model."
     )
+
+
+def _warn_if_unloadable(config: str | os.PathLike[str] | None, name: str) -> None:
+    """`provider:model` needs no alias, so a broken lockfile must not stop it; it still warns,
+    since every alias is unusable until the file is fixed."""
+    try:
+        load_config(config)
+    except ConfigurationError as exc:
+        warnings.warn(
+            f"{exc.message} {name} needs no alias, so it is used anyway; aliases fail until then.",
+            ConfigurationWarning,
+            stacklevel=3,
+        )
 
 
 def _expand(name: str, cfg: Config, seen: Sequence[str]) -> list[Target]:

@@ -120,6 +120,10 @@ class StreamInterruptedError(LLMWidgetsError):
     title = "Stream interrupted"
 
 
+class ConfigurationWarning(UserWarning):
+    """The lockfile is broken, but this call names `provider:model` and needs no alias from it."""
+
+
 class OfflineModelUnavailable(ConfigurationError):
     """The embedded model was asked for but its packages are not installed."""
 

@@ -27,7 +27,12 @@ from llmwidgets.chunks import (
     to_messages,
 )
 from llmwidgets.config import Config, Resolution, Target, resolve
-from llmwidgets.errors import LLMWidgetsError, ModelNotFoundError, StreamInterruptedError
+from llmwidgets.errors import (
+    ConfigurationError,
+    LLMWidgetsError,
+    ModelNotFoundError,
+    StreamInterruptedError,
+)
 from llmwidgets.providers.base import Provider, create_provider
 
 DEFAULT_TIMEOUT = 60.0
@@ -57,6 +62,35 @@ class Options:
     tools: list[dict[str, Any]] | None = None
     timeout: float | None = None
     extra: Mapping[str, Any] | None = None
+
+
+#: The highest temperature each API accepts (the lowest is always 0). Providers not listed (the
+#: embedded model, recordings, third-party ones) are only checked for a negative value.
+MAX_TEMPERATURE: dict[str, float] = {"openai": 2.0, "ollama": 2.0, "anthropic": 1.0}
+
+
+def check_temperature(target: Target, opts: Options, resolution: Resolution) -> None:
+    """Refuse a temperature the provider would reject, before anything is sent: the error names
+    the accepted range at once, instead of a provider's 400 after a round trip (or, for a
+    fallback, only once that model is reached)."""
+    value = opts.temperature if opts.temperature is not None else target.temperature
+    if value is None:
+        return
+    high = MAX_TEMPERATURE.get(target.provider)
+    if 0 <= value and (high is None or value <= high):
+        return
+    accepted = f"from 0 to {high:g}" if high is not None else "0 or more"
+    origin = (
+        f" (from alias {resolution.name!r} in {resolution.source})"
+        if opts.temperature is None
+        else ""
+    )
+    raise ConfigurationError(
+        f"temperature {value:g}{origin} is out of range for {target.spec}: use a value {accepted}.",
+        provider=target.provider,
+        model=target.model,
+        alias=resolution.name,
+    )
 
 
 def build_request(target: Target, prompt: Prompt, opts: Options, default_timeout: float) -> Request:
@@ -98,6 +132,8 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             self.resolution = replace(
                 self.resolution, targets=(patched, *self.resolution.targets[1:])
             )
+        for target in self.resolution.targets:  # any of them may be the one that answers
+            check_temperature(target, opts, self.resolution)
         cfg_timeout = config.timeout if isinstance(config, Config) else None
         self._default_timeout = cfg_timeout or DEFAULT_TIMEOUT
         self.alias = model
