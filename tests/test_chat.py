@@ -13,6 +13,7 @@ import pytest
 
 from llmwidgets.errors import ProviderError
 from llmwidgets.widgets.chat import ChatTurn, ChatWidget
+from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
 from tests.recording_comm import CommRecorder, RecordingComm, recorder  # noqa: F401
 
@@ -346,39 +347,72 @@ async def test_user_text_is_escaped_not_read_as_html(wire_server):
 # -- display -------------------------------------------------------------------------------
 
 
-async def test_the_display_bundle_gains_the_transcript_as_markdown_when_idle(wire_server):
+async def test_the_saved_copy_holds_the_transcript_once_idle(wire_server):
     chat = chat_with(wire_server)
-    assert "text/markdown" not in chat.mimebundle()
+    assert chat.saved_copy() == EMPTY_SLOT
     await chat.send("What is a monad?")
-    bundle = chat.mimebundle()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == chat.model_id
-    assert bundle["text/markdown"].startswith("**You:** What is a monad?\n\n" + ANSWER)
+    assert chat.markdown().startswith("**You:** What is a monad?\n\n" + ANSWER)
+    page = chat.saved_copy()["text/html"]
+    assert "<p><strong>You:</strong> What is a monad?</p>" in page
 
 
-async def test_each_answers_end_updates_the_display(wire_server, monkeypatch):
+def record_displays(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
+    """(shown, updates): what the widget passed to IPython's display and update_display."""
     import IPython.display
 
-    updates: list[dict[str, Any]] = []
-    monkeypatch.setattr(IPython.display, "display", lambda *a, **kw: None)
+    shown: list[Any] = []
+    updates: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     monkeypatch.setattr(IPython.display, "update_display", lambda obj, **kw: updates.append(obj))
+    return shown, updates
+
+
+async def test_showing_the_chat_gives_the_live_view_and_an_empty_saved_copy_slot(
+    wire_server, monkeypatch
+):
+    shown, _ = record_displays(monkeypatch)
+    chat = chat_with(wire_server)
+    chat._ipython_display_()
+    (view, view_kw), (slot, slot_kw) = shown
+    assert view["application/vnd.jupyter.widget-view+json"]["model_id"] == chat.model_id
+    assert "display_id" not in view_kw  # the live view is never updated, so never rebuilt
+    assert slot == EMPTY_SLOT and slot_kw["display_id"]
+
+
+async def test_each_answers_end_updates_the_saved_copy(wire_server, monkeypatch):
+    _, updates = record_displays(monkeypatch)
     chat = chat_with(wire_server)
     chat._ipython_display_()
     await chat.send("One")
     await chat.send("Two")
     assert len(updates) == 2
-    assert "**You:** Two" in updates[-1]["text/markdown"]
+    assert "<strong>You:</strong> Two" in updates[-1]["text/html"]
 
 
-async def test_awaiting_the_chat_sends_the_final_display_again(wire_server, monkeypatch):
-    import IPython.display
-
-    updates: list[dict[str, Any]] = []
-    monkeypatch.setattr(IPython.display, "display", lambda *a, **kw: None)
-    monkeypatch.setattr(IPython.display, "update_display", lambda obj, **kw: updates.append(obj))
+async def test_awaiting_the_chat_where_the_copy_went_out_sends_nothing_more(
+    wire_server, monkeypatch
+):
+    _, updates = record_displays(monkeypatch)
     chat = chat_with(wire_server)
     chat._ipython_display_()
     chat.send("One")
     await chat
     await chat
-    assert len(updates) == 3  # the end, then once per await
-    assert all("**You:** One" in u["text/markdown"] for u in updates)
+    assert len(updates) == 1
+
+
+async def test_awaiting_the_chat_from_another_cell_sends_the_saved_copy_again(
+    wire_server, monkeypatch
+):
+    from llmwidgets.widgets import saved_copy
+
+    _, updates = record_displays(monkeypatch)
+    chat = chat_with(wire_server)
+    chat._ipython_display_()
+    chat.send("One")
+    monkeypatch.setattr(saved_copy, "_parent_msg_id", lambda: "cell-1")
+    await chat.current.wait()
+    monkeypatch.setattr(saved_copy, "_parent_msg_id", lambda: "cell-2")
+    await chat
+    assert len(updates) == 2
+    assert all("<strong>You:</strong> One" in u["text/html"] for u in updates)

@@ -15,6 +15,7 @@ import pytest
 from llmwidgets import pricing
 from llmwidgets.errors import ConfigurationError, ProviderError
 from llmwidgets.widgets.compare import GRID_COLUMNS, CompareWidget, Pane, compare
+from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
 from tests.recording_comm import CommRecorder, recorder  # noqa: F401
 
@@ -286,7 +287,7 @@ async def test_the_grid_wraps_columns_on_narrow_screens(wire_server):
 
 
 # -- saved notebooks ---------------------------------------------------------------------------
-async def test_the_markdown_fallback_holds_every_answer_and_the_summary(wire_server):
+async def test_the_saved_copy_holds_every_answer_and_the_summary(wire_server):
     w = run(
         wire_server,
         [
@@ -295,11 +296,11 @@ async def test_the_markdown_fallback_holds_every_answer_and_the_summary(wire_ser
             Pane("openai:error-mid-stream", label="broken"),
         ],
     )
-    assert "text/markdown" not in w.mimebundle()
+    assert w.saved_copy() == EMPTY_SLOT
     await ended(w)
-    bundle = w.mimebundle()
-    md = bundle["text/markdown"]
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    md = w.markdown()
+    page = w.saved_copy()["text/html"]
+    assert page.index("<h2>one</h2>") < page.index("First answer, <strong>bold</strong>.")
     assert md.index("## one") < md.index("First answer, **bold**.") < md.index("## two")
     assert md.index("## two") < md.index("Second answer.") < md.index("## broken")
     assert "Partial answer" in md and "Provider error" in md
@@ -326,8 +327,8 @@ def test_a_notebook_run_by_nbclient_saves_every_answer_as_markdown(wire_server):
         nbformat.v4.new_code_cell("_ = await w"),
     ]
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    outputs = nb.cells[0].outputs
-    assert len(outputs) == 1
-    md = outputs[0]["data"]["text/markdown"]
-    assert "Answer from the first model." in md and "Answer from the second model." in md
-    assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]
+    view, saved = nb.cells[0].outputs
+    assert view["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    page = saved["data"]["text/html"]
+    assert "Answer from the first model." in page and "Answer from the second model." in page
+    assert nb.cells[1].outputs == []  # the copy landed in the cell that showed the grid

@@ -39,6 +39,8 @@ class Metrics:
     elapsed: float | None = None
     tokens_per_second: float | None = None
     cost: float | None = None
+    #: How the answer ended ("stop", "length", ...), once it has: "length" is shown as a limit.
+    finish_reason: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -167,6 +169,7 @@ class StreamRun:
             elapsed=now - self.started_at,
             tokens_per_second=tps,
             cost=cost(cs.target.provider, cs.target.model, usage),
+            finish_reason=self.response.finish_reason if self.done else None,
         )
 
     # -- the task --------------------------------------------------------------------------

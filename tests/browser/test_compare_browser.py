@@ -108,7 +108,7 @@ def test_stop_all_button_stops_every_pane(
     page.wait_output(0, TABLE)
 
 
-def test_the_saved_notebook_holds_every_answer_as_markdown(
+def test_the_saved_notebook_holds_every_answer_as_html(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
     page = notebook([compare_cell(wire_server, [0.01, 0])])
@@ -117,11 +117,12 @@ def test_the_saved_notebook_holds_every_answer_as_markdown(
     page.page.wait_for_timeout(300)  # let the display update land before saving
     page.command("docmanager:save")
 
-    def saved_markdown() -> str:
+    def saved_html() -> str:
         nb = page.lab.api("GET", f"/api/contents/{page.notebook_path}?content=1").json()
         outputs = nb["content"]["cells"][0]["outputs"]
-        return "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+        return "".join(o.get("data", {}).get("text/html", "") for o in outputs)
 
-    md = wait_until(saved_markdown, 10, "a text/markdown output in the saved notebook")
-    assert md.count(TAIL.strip()[-30:]) == 2, json.dumps(md[:300])
-    assert "## pane 0" in md and "## pane 1" in md and "| Model | Status |" in md
+    page_html = wait_until(saved_html, 10, "a text/html saved copy in the saved notebook")
+    assert page_html.count(TAIL.strip()[-30:]) == 2, json.dumps(page_html[:300])
+    assert "<h2>pane 0</h2>" in page_html and "<h2>pane 1</h2>" in page_html
+    assert "<th>Model</th>" in page_html

@@ -42,7 +42,7 @@ from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets.assets import static_file
-from llmwidgets.widgets.display import MarkdownFallback
+from llmwidgets.widgets.saved_copy import SavedCopy
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
@@ -137,7 +137,7 @@ class ChatTurn:
         return self.response.total_time if self.response is not None else None
 
 
-class ChatWidget(MarkdownFallback, ipywidgets.VBox):
+class ChatWidget(SavedCopy, ipywidgets.VBox):
     """A multi-turn chat in one cell: a transcript of streamed answers and an input box.
 
         chat = ChatWidget("chatbot", system="You are terse.", temperature=0)
@@ -238,10 +238,8 @@ class ChatWidget(MarkdownFallback, ipywidgets.VBox):
         try:
             return await w.wait()
         finally:
-            # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
-            # display updates that arrive after the cell that showed the chat has finished.
             if w.status in ENDED and w is self.current:
-                self.refresh_displays()
+                self.refresh_displays_from_here()
 
     def __await__(self) -> Generator[Any, None, Response]:
         return self.wait().__await__()
@@ -357,7 +355,7 @@ class ChatWidget(MarkdownFallback, ipywidgets.VBox):
             self.clear()
 
     # -- display ---------------------------------------------------------------------------
-    def markdown_ready(self) -> bool:
+    def saved_ready(self) -> bool:
         return not self.busy and bool(self._turns)
 
     def markdown(self) -> str:

@@ -26,7 +26,7 @@ from llmwidgets.chunks import Prompt, Response
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, running_loop
-from llmwidgets.widgets.display import MarkdownFallback
+from llmwidgets.widgets.saved_copy import SavedCopy
 from llmwidgets.widgets.stream import StreamWidget
 
 GRID_COLUMNS = "repeat(auto-fit, minmax(320px, 1fr))"
@@ -85,7 +85,7 @@ class SummaryRow:
     cheapest: bool = False
 
 
-class CompareWidget(MarkdownFallback, ipywidgets.VBox):
+class CompareWidget(SavedCopy, ipywidgets.VBox):
     """Several `StreamWidget`s in a wrapping grid, a "Stop all" button and an end-of-run summary.
 
     `results` holds each pane's `Response` once it has ended: a stopped pane's partial answer has
@@ -172,12 +172,11 @@ class CompareWidget(MarkdownFallback, ipywidgets.VBox):
     async def wait(self) -> list[Response | None]:
         """Wait until every pane has ended; returns `results` (never raises for a failed pane).
 
-        Also re-sends the final display from here: the end's own update carries the header of
-        the cell that started the comparison, and nbclient/papermill drop messages of a cell
-        that has finished, so `await w` in a later cell is what lands the markdown there.
+        Also lands the saved copy from here when it went out under another cell's header
+        (nbclient and papermill drop messages of a cell that has finished).
         """
         await asyncio.shield(self._all_done)
-        self.refresh_displays()
+        self.refresh_displays_from_here()
         return self.results
 
     def __await__(self) -> Generator[Any, None, list[Response | None]]:
@@ -212,7 +211,7 @@ class CompareWidget(MarkdownFallback, ipywidgets.VBox):
         return rows
 
     # -- display ---------------------------------------------------------------------------
-    def markdown_ready(self) -> bool:
+    def saved_ready(self) -> bool:
         return self.done
 
     def markdown(self) -> str:

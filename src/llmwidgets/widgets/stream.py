@@ -26,15 +26,13 @@ from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
-from llmwidgets.widgets.display import MarkdownFallback
+from llmwidgets.widgets.saved_copy import SavedCopy, excerpt
 
-#: Characters of the answer kept in the text/plain output (the markdown output has all of it).
-PLAIN_TEXT_LIMIT = 600
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
 
 
-class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
+class StreamWidget(SavedCopy, anywidget.AnyWidget):
     """Streams one answer into a cell with live markdown, a token counter and Stop.
 
         w = StreamWidget("chatbot", "Explain monads in one paragraph")
@@ -128,10 +126,8 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         try:
             return await self.run.wait()
         finally:
-            # Sent again from the awaiting cell: headless runners (nbclient, papermill) drop
-            # display updates that arrive after the cell that showed the widget has finished.
             if self.run.done:
-                self.refresh_displays()
+                self.refresh_displays_from_here()
 
     @property
     def startup_error(self) -> LLMWidgetsError | None:
@@ -161,7 +157,7 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         self._end_callbacks.append(callback)
 
     # -- display ---------------------------------------------------------------------------
-    def markdown_ready(self) -> bool:
+    def saved_ready(self) -> bool:
         return self.status in ENDED
 
     def markdown(self) -> str:
@@ -170,6 +166,8 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         foot = [f"*{self.model_label}*"] if self.model_label else []
         if self.status == "stopped":
             foot.append("*stopped*")
+        elif self.status == "done" and (self.metrics or {}).get("finish_reason") == "length":
+            foot.append("*stopped: token limit*")
         if self.status == "error" and self.error:
             foot.append(f"**{self.error['title']}:** {self.error['message']}")
         return body + ("\n\n" + " · ".join(foot) if foot else "")
@@ -178,15 +176,9 @@ class StreamWidget(MarkdownFallback, anywidget.AnyWidget):
         if self.status not in ENDED:
             return f"<{self.model_label or 'llmwidgets'}: {self.status}>"
         err = f"\n[{self.error['title']}: {self.error['message']}]" if self.error else ""
-        text = self.final_text or self.text
-        if len(text) > PLAIN_TEXT_LIMIT:
-            # The markdown copy carries the whole answer; a second full copy would double the
-            # bytes every frontend receives at the end, for the rare one that shows plain text.
-            text = (
-                f"{text[:PLAIN_TEXT_LIMIT].rstrip()}\n… ({len(text) - PLAIN_TEXT_LIMIT:,} more "
-                "characters: the whole answer is in the text/markdown output and `.text`)"
-            )
-        return text + err
+        # The HTML copy carries the whole answer; a second full copy would double the bytes
+        # every front end receives at the end, for the rare one that shows plain text.
+        return excerpt(self.final_text or self.text) + err
 
     # -- StreamSink ------------------------------------------------------------------------
     def on_stream_start(self, run: StreamRun) -> None:

@@ -1,0 +1,198 @@
+"""The answer's saved copy: what a notebook shows where the live widget view cannot.
+
+A widget view is blank on GitHub and in nbconvert output, and JupyterLab or Notebook 7 print
+"Error displaying widget: model not found" for it once the notebook is reopened without its
+kernel (widget state is not saved by default). So every llmwidgets widget is shown as two
+outputs side by side:
+
+1. the live view (`application/vnd.jupyter.widget-view+json`), never updated afterwards, so the
+   end of a stream does not make the front end build a new view or resend the answer;
+2. a slot for the saved copy, shown under a display id. It starts empty (a widget view with no
+   model, which JupyterLab hides) and is updated when an answer ends to the answer as HTML:
+   rendered here by markdown-it with raw HTML off and images turned into links, so untrusted
+   model output cannot run script or fetch anything wherever the copy is shown.
+
+The answer crosses the wire twice: live as deltas, and once as the saved copy. A small `<style>`
+in the copy hides the copy while the output before it holds a live widget view, and hides that
+output's "model not found" error once the model is gone; where the style is not applied (GitHub,
+nbconvert, an untrusted notebook, which renders the first output as its empty `text/plain`) the
+copy is simply shown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Output bundle of an empty slot: a widget view without a model, which JupyterLab hides.
+EMPTY_SLOT: dict[str, Any] = {
+    WIDGET_VIEW: {"version_major": 2, "version_minor": 1, "model_id": ""},
+    "text/plain": "",
+}
+#: Characters of the answer kept in the text/plain copy (the HTML has all of it).
+PLAIN_TEXT_LIMIT = 600
+
+# Output areas in JupyterLab and Notebook 7: `.jp-OutputArea-child` > `.jp-OutputArea-output`.
+# A live widget view is a Lumino widget (`.lm-Widget`) inside the output; without its model the
+# output holds only text ("Loading widget...", then "model not found"). CSS forbids `:has()`
+# inside `:has()`, so each rule names the pair from one side.
+_LIVE = ":has(> .jp-OutputArea-output .lm-Widget)"
+SAVED_STYLE = (
+    "<style>"
+    # While the view lives, the copy under it is hidden...
+    f".jp-OutputArea-child{_LIVE} + .jp-OutputArea-child:has(.llmw-saved){{display:none}}"
+    # ...and once the model is gone, the view's output is hidden instead.
+    f".jp-OutputArea-child:has(+ .jp-OutputArea-child .llmw-saved):not({_LIVE}){{display:none}}"
+    "</style>"
+)
+
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpe?g|gif|webp);", re.IGNORECASE)
+
+
+def _image_as_link(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Inline data images show; any other image becomes a link, so opening a notebook
+    never makes the browser fetch a URL a prompt-injected answer chose."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    if _DATA_IMAGE.match(src):
+        return str(self.image(tokens, idx, options, env))
+    alt = self.renderInlineAsText(token.children or [], options, env) or "image"
+    return (
+        f'<a href="{html.escape(src, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow">🖼 {html.escape(alt)}</a>'
+    )
+
+
+def _link_open(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    tokens[idx].attrSet("target", "_blank")
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    return str(self.renderToken(tokens, idx, options, env))
+
+
+def _markdown_renderer() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.add_render_rule("image", _image_as_link)
+    md.add_render_rule("link_open", _link_open)
+    return md
+
+
+_MARKDOWN = _markdown_renderer()  # configured once, never changed
+
+
+def answer_html(markdown: str) -> str:
+    """Markdown from a model as safe HTML: raw HTML is escaped, script links are dropped
+    (markdown-it's link validation), remote images become links."""
+    return _MARKDOWN.render(markdown)
+
+
+def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
+    """The start of a long answer for `text/plain`, saying where the rest is."""
+    if len(text) <= limit:
+        return text
+    return (
+        f"{text[:limit].rstrip()}\n… ({len(text) - limit:,} more characters: the whole answer "
+        "is in the text/html output and `.text`)"
+    )
+
+
+def saved_bundle(markdown: str, plain_text: str) -> dict[str, Any]:
+    """The saved copy's output bundle: the answer as HTML, and a plain-text excerpt."""
+    return {
+        "text/html": f'<div class="llmw-saved">{SAVED_STYLE}\n{answer_html(markdown)}</div>',
+        "text/plain": plain_text,
+    }
+
+
+def _parent_msg_id() -> str | None:
+    """The msg_id of the request the kernel is handling (a cell, or a widget message)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    kernel = getattr(get_ipython(), "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    parent = get_parent() if callable(get_parent) else None
+    header = parent.get("header", {}) if isinstance(parent, dict) else {}
+    msg_id = header.get("msg_id")
+    return str(msg_id) if msg_id else None
+
+
+class SavedCopy:
+    """Mixin for widgets: show the live view plus a saved-copy slot, fill the slot at the end.
+
+    Subclasses say when the copy is ready (`saved_ready`) and what it says (`markdown`,
+    `plain_text`).
+    """
+
+    model_id: str
+
+    def markdown(self) -> str:
+        raise NotImplementedError
+
+    def plain_text(self) -> str:
+        raise NotImplementedError
+
+    def saved_ready(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def _slots(self) -> list[str]:
+        """Display ids of this widget's saved-copy slots (one per time it was shown)."""
+        slots: list[str] | None = self.__dict__.get("_llmw_slots")
+        if slots is None:
+            slots = self.__dict__["_llmw_slots"] = []
+        return slots
+
+    def view_bundle(self) -> dict[str, Any]:
+        """The live view's output. Its empty `text/plain` is what an untrusted notebook shows."""
+        return {
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 1, "model_id": self.model_id},
+            "text/plain": "",
+        }
+
+    def saved_copy(self) -> dict[str, Any]:
+        """The slot's bundle now: the saved copy once ready, else the empty slot."""
+        if not self.saved_ready():
+            return dict(EMPTY_SLOT)
+        return saved_bundle(self.markdown(), self.plain_text())
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        slot = uuid.uuid4().hex
+        self._slots.append(slot)
+        display(self.view_bundle(), raw=True)
+        display(self.saved_copy(), raw=True, display_id=slot)
+
+    def refresh_displays(self) -> None:
+        """Update every saved-copy slot of this widget; the live views are left alone."""
+        if not self._slots:
+            return
+        from IPython.display import update_display
+
+        self.__dict__["_llmw_sent_from"] = _parent_msg_id()
+        bundle = self.saved_copy()
+        for slot in self._slots:
+            update_display(bundle, raw=True, display_id=slot)
+
+    def refresh_displays_from_here(self) -> None:
+        """Send the saved copy again if it last went out while another request was current.
+
+        Headless runners (nbclient, papermill) drop messages of a cell that has finished, so a
+        cell awaiting the widget lands the copy; in the cell that sent it (`--wait`) or in
+        JupyterLab, which routes updates by display id, it would only be a second copy.
+        """
+        if self.__dict__.get("_llmw_sent_from", "unsent") != _parent_msg_id():
+            self.refresh_displays()
