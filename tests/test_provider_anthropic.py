@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
+from typing import Any
 
 import pytest
 from conftest import FAKE_KEY
 from wire_server import PLAIN_TEXT, Scenario, WireServer, free_port
 
+import llmwidgets
 from llmwidgets.chunks import Message, Request, StreamChunk, ToolCall, Usage
 from llmwidgets.errors import (
     AuthenticationError,
+    InvalidRequestError,
     LLMWidgetsError,
     ModelNotFoundError,
     ProviderError,
@@ -43,6 +46,13 @@ async def failure(provider: AnthropicProvider, model: str, **kw: object) -> LLMW
     with pytest.raises(LLMWidgetsError) as info:
         await collect(provider, model, **kw)
     return info.value
+
+
+async def complete(server: WireServer, model: str, **options: Any) -> llmwidgets.Response:
+    """The headless API, where `%%llm -t 0.5`, `Pane(..., temperature=0.5)` and widgets end up."""
+    return await llmwidgets.complete(
+        f"anthropic:{model}", "Hi", base_url=server.anthropic_base_url, **options
+    )
 
 
 # ---------------------------------------------------------------- streaming
@@ -173,6 +183,42 @@ async def test_openai_style_tools_are_converted(wire_server: WireServer) -> None
     ]
 
 
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        pytest.param({"temperature": 0.5}, {"temperature": 0.5}, id="temperature"),
+        pytest.param({"temperature": 0}, {"temperature": 0}, id="temperature-zero"),
+        pytest.param({"max_tokens": 100}, {"max_tokens": 100}, id="max_tokens"),
+        pytest.param({"system": "Be brief."}, {"system": "Be brief."}, id="system"),
+        pytest.param({"stop": ["END", "##"]}, {"stop_sequences": ["END", "##"]}, id="stop"),
+        pytest.param({"stop": "END"}, {"stop_sequences": ["END"]}, id="stop-string"),
+        pytest.param({"stop_sequences": ["END"]}, {"stop_sequences": ["END"]}, id="stop_sequences"),
+        pytest.param({"top_p": 0.9}, {"top_p": 0.9}, id="top_p"),
+        pytest.param({"top_k": 5}, {"top_k": 5}, id="top_k"),
+    ],
+)
+async def test_each_documented_option_reaches_the_request_body(
+    wire_server: WireServer, given: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    await complete(wire_server, "plain-text", **given)
+    body = wire_server.requests[0].body
+    assert {k: body.get(k) for k in sent} == sent
+
+
+async def test_unset_sampling_options_are_not_sent(wire_server: WireServer) -> None:
+    await complete(wire_server, "plain-text")
+    sampling = {"temperature", "top_p", "top_k", "stop_sequences"}
+    assert not sampling & set(wire_server.requests[0].body)
+
+
+async def test_a_callers_extra_body_is_merged_with_options_the_sdk_does_not_name(
+    wire_server: WireServer,
+) -> None:
+    await complete(wire_server, "plain-text", temperature=0.5, extra_body={"custom_flag": True})
+    body = wire_server.requests[0].body
+    assert (body["temperature"], body["custom_flag"]) == (0.5, True)
+
+
 async def test_options_pass_through_and_stop_becomes_stop_sequences(
     wire_server: WireServer,
 ) -> None:
@@ -214,6 +260,26 @@ async def test_429_carries_retry_after_from_the_header(wire_server: WireServer) 
 async def test_500_is_a_provider_error_with_its_status(wire_server: WireServer) -> None:
     err = await failure(anthropic_provider(wire_server), "http-500")
     assert isinstance(err, ProviderError) and err.status_code == 500
+
+
+REFUSAL = "temperature is not supported for this model"
+
+
+async def test_a_refused_option_reaches_the_user_in_the_apis_words_with_no_partial_text(
+    wire_server: WireServer,
+) -> None:
+    model = wire_server.scenario(Scenario(status=400, error_message=REFUSAL))
+    with pytest.raises(InvalidRequestError) as info:
+        await complete(wire_server, model, temperature=0.5)
+    assert REFUSAL in info.value.message and info.value.status_code == 400
+    assert info.value.partial_text == ""
+
+
+async def test_a_refused_request_names_the_options_that_were_sent(wire_server: WireServer) -> None:
+    model = wire_server.scenario(Scenario(status=400, error_message=REFUSAL))
+    with pytest.raises(InvalidRequestError) as info:
+        await complete(wire_server, model, temperature=0.5, top_p=0.9)
+    assert "Options sent: temperature, top_p." in info.value.message
 
 
 async def test_overloaded_error_event_mid_stream_is_a_provider_error(

@@ -6,14 +6,19 @@ The model loads once for the whole module (it is the process-wide engine the ker
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import llmwidgets
 from llmwidgets.chunks import Message, Request, StreamChunk
 from llmwidgets.errors import ConfigurationError, OfflineModelUnavailable
+from llmwidgets.providers import local
 from llmwidgets.providers.base import ProviderConfig, create_provider
 from llmwidgets.providers.local import (
     INSTALL_HINT,
@@ -106,6 +111,52 @@ async def test_zero_temperature_is_deterministic(provider: LocalProvider) -> Non
     first = "".join(c.delta for c in await collect(provider, request))
     second = "".join(c.delta for c in await collect(provider, request))
     assert first == second
+
+
+@pytest.fixture
+def engine_bodies(model_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The request bodies the real engine is handed, recorded on their way in."""
+    engine = load_engine(model_path)
+    bodies: list[dict[str, Any]] = []
+
+    class Recording:
+        def handle_chat_completions(
+            self, body: dict[str, Any], callback: Callable[..., Any]
+        ) -> Any:
+            bodies.append(copy.deepcopy(body))
+            return engine.handle_chat_completions(body, callback)
+
+    monkeypatch.setattr(local, "load_engine", lambda path, settings=None: Recording())
+    return bodies
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        pytest.param({"temperature": 0.5}, {"temperature": 0.5}, id="temperature"),
+        pytest.param({"temperature": 0}, {"temperature": 0}, id="temperature-zero"),
+        pytest.param({"max_tokens": 3}, {"max_tokens": 3}, id="max_tokens"),
+        pytest.param(
+            {"system": "Be brief."},
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"},
+                ]
+            },
+            id="system",
+        ),
+        pytest.param({"stop": ["END", "##"]}, {"stop": ["END", "##"]}, id="stop"),
+        pytest.param({"stop": "END"}, {"stop": ["END"]}, id="stop-string"),
+        pytest.param({"stop_sequences": ["END"]}, {"stop": ["END"]}, id="stop_sequences"),
+        pytest.param({"top_p": 0.5}, {"top_p": 0.5}, id="top_p"),
+    ],
+)
+async def test_each_documented_option_reaches_the_engine(
+    engine_bodies: list[dict[str, Any]], given: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    await llmwidgets.complete("local:smollm2", "Hi", **{"max_tokens": 2, **given})
+    assert {k: engine_bodies[0].get(k) for k in sent} == sent
 
 
 def engine_metrics(path: Path) -> dict[str, float]:

@@ -7,14 +7,17 @@ import json
 import time
 import traceback
 import urllib.request
+from typing import Any
 
 import pytest
 from conftest import FAKE_KEY
 from wire_server import PLAIN_TEXT, SAMPLE_MARKDOWN, Scenario, WireServer, free_port
 
+import llmwidgets
 from llmwidgets.chunks import Message, Request, StreamChunk, Usage
 from llmwidgets.errors import (
     AuthenticationError,
+    InvalidRequestError,
     LLMWidgetsError,
     ModelNotFoundError,
     ProviderError,
@@ -44,6 +47,13 @@ async def failure(provider: OpenAIProvider, model: str, **kw: object) -> LLMWidg
     with pytest.raises(LLMWidgetsError) as info:
         await collect(provider, model, **kw)
     return info.value
+
+
+async def complete(server: WireServer, model: str, **options: Any) -> llmwidgets.Response:
+    """The headless API, where `%%llm -t 0.5`, `Pane(..., temperature=0.5)` and widgets end up."""
+    return await llmwidgets.complete(
+        f"openai:{model}", "Hi", base_url=server.openai_base_url, **options
+    )
 
 
 # ---------------------------------------------------------------- streaming
@@ -138,6 +148,49 @@ async def test_options_and_tools_are_passed_through(wire_server: WireServer) -> 
     assert (body["tools"], body["temperature"], body["max_tokens"]) == (tools, 0.2, 50)
 
 
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        pytest.param({"temperature": 0.5}, {"temperature": 0.5}, id="temperature"),
+        pytest.param({"temperature": 0}, {"temperature": 0}, id="temperature-zero"),
+        pytest.param({"max_tokens": 100}, {"max_tokens": 100}, id="max_tokens"),
+        pytest.param(
+            {"system": "Be brief."},
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"},
+                ]
+            },
+            id="system",
+        ),
+        pytest.param({"stop": ["END", "##"]}, {"stop": ["END", "##"]}, id="stop"),
+        pytest.param({"stop": "END"}, {"stop": "END"}, id="stop-string"),
+        pytest.param({"stop_sequences": ["END"]}, {"stop": ["END"]}, id="stop_sequences"),
+        pytest.param({"top_p": 0.9}, {"top_p": 0.9}, id="top_p"),
+    ],
+)
+async def test_each_documented_option_reaches_the_request_body(
+    wire_server: WireServer, given: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    await complete(wire_server, "plain-text", **given)
+    body = wire_server.requests[0].body
+    assert {k: body.get(k) for k in sent} == sent
+
+
+async def test_unset_sampling_options_are_not_sent(wire_server: WireServer) -> None:
+    await complete(wire_server, "plain-text")
+    assert not {"temperature", "top_p", "stop", "max_tokens"} & set(wire_server.requests[0].body)
+
+
+async def test_a_callers_extra_body_is_merged_with_options_the_sdk_does_not_name(
+    wire_server: WireServer,
+) -> None:
+    await complete(wire_server, "plain-text", num_ctx=4096, extra_body={"custom_flag": True})
+    body = wire_server.requests[0].body
+    assert (body["num_ctx"], body["custom_flag"]) == (4096, True)
+
+
 async def test_official_openai_gets_max_completion_tokens() -> None:
     provider = OpenAIProvider(ProviderConfig("openai"))
     kwargs = provider._kwargs(request("gpt-4o-mini", max_tokens=50))
@@ -218,6 +271,27 @@ async def test_429_carries_retry_after_from_the_header(wire_server: WireServer) 
 async def test_500_is_a_provider_error_with_its_status(wire_server: WireServer) -> None:
     err = await failure(openai_provider(wire_server), "http-500")
     assert isinstance(err, ProviderError) and err.status_code == 500
+
+
+REFUSAL = "Unsupported value: 'temperature' does not support 0.5 with this model."
+
+
+@pytest.mark.parametrize("status", [400, 422])  # 422: compatible servers' validation errors
+async def test_a_refused_option_reaches_the_user_in_the_apis_words_with_no_partial_text(
+    wire_server: WireServer, status: int
+) -> None:
+    model = wire_server.scenario(Scenario(status=status, error_message=REFUSAL))
+    with pytest.raises(InvalidRequestError) as info:
+        await complete(wire_server, model, temperature=0.5)
+    assert REFUSAL.rstrip(".") in info.value.message and info.value.status_code == status
+    assert info.value.partial_text == ""
+
+
+async def test_a_refused_request_names_the_options_that_were_sent(wire_server: WireServer) -> None:
+    model = wire_server.scenario(Scenario(status=400, error_message=REFUSAL))
+    with pytest.raises(InvalidRequestError) as info:
+        await complete(wire_server, model, temperature=0.5, top_p=0.9)
+    assert "Options sent: temperature, top_p." in info.value.message
 
 
 async def test_error_event_mid_stream_is_a_provider_error_with_its_message(

@@ -16,6 +16,7 @@ from llmwidgets.config import Resolution, resolve
 from llmwidgets.errors import (
     AuthenticationError,
     ConfigurationError,
+    InvalidRequestError,
     LLMWidgetsError,
     ModelNotFoundError,
     OfflineModelUnavailable,
@@ -39,6 +40,7 @@ __all__ = [
     "ChunkStream",
     "CompareWidget",
     "ConfigurationError",
+    "InvalidRequestError",
     "LLMWidgetsError",
     "Message",
     "ModelNotFoundError",

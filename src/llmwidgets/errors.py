@@ -114,6 +114,13 @@ class ProviderError(LLMWidgetsError):
         super().__init__(message, **kw)
 
 
+class InvalidRequestError(ProviderError):
+    """The API refused the request as sent (HTTP 400/422): an option this model does not take,
+    a prompt too long, ... The message carries the API's own words and the options sent."""
+
+    title = "Request rejected"
+
+
 class StreamInterruptedError(LLMWidgetsError):
     """The connection dropped, or the stream ended without saying it had finished."""
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import inspect
 import os
 import ssl
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from llmwidgets.chunks import Request
 from llmwidgets.errors import (
     AuthenticationError,
+    InvalidRequestError,
     LLMWidgetsError,
     ModelNotFoundError,
     ProviderError,
@@ -50,6 +53,42 @@ class CallContext:
     base_url: str
     env_var: str | None
     timeout: float
+    #: Names of the settings the caller chose (temperature, top_p, ...), for a refusal's message.
+    options: tuple[str, ...] = ()
+
+
+def named_params(function: Callable[..., Any]) -> frozenset[str]:
+    """The keyword arguments the installed SDK's `create` names.
+
+    SDK releases add and drop named parameters while the API keeps accepting the fields (anthropic
+    2.x dropped `temperature`, `top_p` and `top_k`), so what to pass by name is read from the
+    signature rather than assumed from a version.
+    """
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(function).parameters.values()
+    return frozenset(p.name for p in params if p.kind in kinds) - {"self"}
+
+
+def sdk_kwargs(body: Mapping[str, Any], named: frozenset[str]) -> dict[str, Any]:
+    """`create` keyword arguments for the JSON fields in `body`: named ones by name, the rest in
+    `extra_body`, which the SDK merges into the request body as it is.
+
+    A caller's own `extra_body` (an option) is merged, not replaced, and wins for the same field:
+    it is the most explicit thing they can ask for.
+    """
+    kwargs = {k: v for k, v in body.items() if k in named and k != "extra_body"}
+    extra = {k: v for k, v in body.items() if k not in named and k != "extra_body"}
+    extra.update(body.get("extra_body") or {})
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
+
+
+def chosen_options(request: Request, defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """Names of the settings the caller (or their alias) chose, as a refusal's message lists them."""
+    names = [n for n in ("temperature", "max_tokens") if getattr(request, n) is not None]
+    names.extend(k for k in {**defaults, **request.options} if k not in names)
+    return tuple(names)
 
 
 def read_api_key(provider: str, label: str, env_var: str) -> str:
@@ -218,6 +257,17 @@ def status_error(
         return RateLimitError(
             f"{ctx.label} is rate-limiting requests (HTTP 429{said}). {wait}",
             retry_after=retry_after,
+            provider=ctx.provider,
+            model=ctx.model,
+        )
+    if status in (400, 422):
+        # The API's own words say what it refused (an option this model does not take, a prompt
+        # too long, ...); the options sent are listed because they are the usual culprit.
+        sent = f" Options sent: {', '.join(ctx.options)}." if ctx.options else ""
+        return InvalidRequestError(
+            f"{ctx.label} rejected the request for model {ctx.model!r} (HTTP {status}{said})."
+            f"{sent} Change or remove what it objects to, then run again.",
+            status_code=status,
             provider=ctx.provider,
             model=ctx.model,
         )

@@ -10,7 +10,6 @@ before it yields no finish reason, which `stream()` reports as interrupted.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from functools import cache
@@ -32,9 +31,12 @@ from llmwidgets.errors import AuthenticationError
 from llmwidgets.providers._http import (
     CallContext,
     SDKErrors,
+    chosen_options,
     loop_identity,
+    named_params,
     read_api_key,
     safe_cause,
+    sdk_kwargs,
     translate,
     transport_errors,
 )
@@ -54,10 +56,10 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 @cache
 def _create_params() -> frozenset[str]:
-    """Keyword arguments `messages.create` knows; other options travel in extra_body."""
+    """Keyword arguments `messages.create` names in the installed SDK."""
     from anthropic.resources.messages import AsyncMessages
 
-    return frozenset(inspect.signature(AsyncMessages.create).parameters) - {"self"}
+    return named_params(AsyncMessages.create)
 
 
 def _snapshot(acc: ToolCallAccumulator) -> tuple[ToolCall, ...]:
@@ -161,29 +163,35 @@ class AnthropicProvider:
             self._client_loop = loop
         return self._client
 
+    def _options(self, request: Request) -> dict[str, Any]:
+        """Config and call options; OpenAI's `stop` is taken as `stop_sequences`, and a single
+        stop string as a list of one, the only shape the API accepts."""
+        options = {**self.config.options, **request.options}
+        if "stop" in options and "stop_sequences" not in options:
+            options["stop_sequences"] = options.pop("stop")
+        stop = options.get("stop_sequences")
+        if stop is not None:
+            options["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        return options
+
     def _kwargs(self, request: Request) -> dict[str, Any]:
+        """The `messages.create` arguments: fields this SDK release does not name (2.x dropped
+        temperature, top_p, top_k) go in extra_body, so every option reaches the API."""
         system, messages = to_anthropic_messages(request.messages, request.system)
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": request.model,
             "messages": messages,
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
             "stream": True,
         }
         if system:
-            kwargs["system"] = system
+            body["system"] = system
         if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
+            body["temperature"] = request.temperature
         if request.tools:
-            kwargs["tools"] = to_anthropic_tools(request.tools)
-        options = {**self.config.options, **request.options}
-        if "stop" in options and "stop_sequences" not in options:  # OpenAI's name for it
-            stop = options.pop("stop")
-            options["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-        known = _create_params()
-        extra = {k: v for k, v in options.items() if k not in known}
-        kwargs.update((k, v) for k, v in options.items() if k in known)
-        if extra:
-            kwargs["extra_body"] = {**kwargs.get("extra_body", {}), **extra}
+            body["tools"] = to_anthropic_tools(request.tools)
+        body.update(self._options(request))
+        kwargs = sdk_kwargs(body, _create_params())
         kwargs["timeout"] = anthropic.Timeout(request.timeout, connect=min(request.timeout, 10.0))
         return kwargs
 
@@ -200,6 +208,7 @@ class AnthropicProvider:
             base_url=str(client.base_url).rstrip("/") or DEFAULT_BASE_URL,
             env_var=self.env_var,
             timeout=request.timeout,
+            options=chosen_options(request, self.config.options),
         )
         raw_errors = (_SDK_ERRORS.base, *transport_errors())
         try:

@@ -218,6 +218,10 @@ def build_body(request: Request, options: dict[str, Any]) -> dict[str, Any]:
     messages = [m.to_openai() for m in request.messages]
     if request.system:
         messages.insert(0, {"role": "system", "content": request.system})
+    if "stop_sequences" in options and "stop" not in options:  # Anthropic's name for it
+        options = {**options, "stop": options["stop_sequences"]}
+    if isinstance(options.get("stop"), str):
+        options = {**options, "stop": [options["stop"]]}
     body: dict[str, Any] = {
         **DEFAULT_SAMPLING,
         **{k: v for k, v in options.items() if k in _SAMPLING_KEYS},

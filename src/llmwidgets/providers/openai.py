@@ -9,7 +9,6 @@ remembered. Per-stream state (the tool-call accumulator) lives in the generator'
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 from collections.abc import AsyncIterator
 from functools import cache
@@ -30,9 +29,12 @@ from llmwidgets.errors import AuthenticationError
 from llmwidgets.providers._http import (
     CallContext,
     SDKErrors,
+    chosen_options,
     loop_identity,
+    named_params,
     read_api_key,
     safe_cause,
+    sdk_kwargs,
     translate,
     transport_errors,
 )
@@ -62,10 +64,10 @@ def ollama_base_url() -> str:
 
 @cache
 def _create_params() -> frozenset[str]:
-    """Keyword arguments `chat.completions.create` knows; other options travel in extra_body."""
+    """Keyword arguments `chat.completions.create` names in the installed SDK."""
     from openai.resources.chat.completions import AsyncCompletions
 
-    return frozenset(inspect.signature(AsyncCompletions.create).parameters) - {"self"}
+    return named_params(AsyncCompletions.create)
 
 
 def _snapshot(acc: ToolCallAccumulator) -> tuple[ToolCall, ...]:
@@ -135,43 +137,48 @@ class OpenAIProvider:
             self._client_loop = loop
         return self._client
 
-    def _kwargs(self, request: Request) -> dict[str, Any]:
+    def _body(self, request: Request) -> dict[str, Any]:
+        """The JSON fields of the request, before they are split into named and extra_body."""
         messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.extend(m.to_openai() for m in request.messages)
-        kwargs: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
         if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
+            body["temperature"] = request.temperature
         if request.max_tokens is not None:
             # OpenAI itself wants the newer name (reasoning models reject max_tokens);
             # compatible servers mostly know only the older one.
             official = self.name == "openai" and self.base_url is None
-            kwargs["max_completion_tokens" if official else "max_tokens"] = request.max_tokens
+            body["max_completion_tokens" if official else "max_tokens"] = request.max_tokens
         if request.tools:
-            kwargs["tools"] = request.tools
-        known = _create_params()
-        extra: dict[str, Any] = {}
-        for key, value in {**self.config.options, **request.options}.items():
-            if key in known:
-                kwargs[key] = value
-            else:
-                extra[key] = value
-        if extra:
-            kwargs["extra_body"] = {**kwargs.get("extra_body", {}), **extra}
-        kwargs["timeout"] = openai.Timeout(request.timeout, connect=min(request.timeout, 10.0))
+            body["tools"] = request.tools
+        options = {**self.config.options, **request.options}
+        if "stop_sequences" in options and "stop" not in options:  # Anthropic's name for it
+            options["stop"] = options.pop("stop_sequences")
+        body.update(options)
+        return body
+
+    @staticmethod
+    def _call(body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """`create` arguments: fields this SDK release does not name go in extra_body."""
+        kwargs = sdk_kwargs(body, _create_params())
+        kwargs["timeout"] = openai.Timeout(timeout, connect=min(timeout, 10.0))
         return kwargs
 
-    async def _open(self, client: openai.AsyncOpenAI, kwargs: dict[str, Any]) -> Any:
+    def _kwargs(self, request: Request) -> dict[str, Any]:
+        return self._call(self._body(request), request.timeout)
+
+    async def _open(self, client: openai.AsyncOpenAI, request: Request) -> Any:
         """Start the stream; a 400 for `stream_options` means ask again without it."""
-        if not self._stream_options_ok or "stream_options" in kwargs:
-            return await client.chat.completions.create(**kwargs)
+        body = self._body(request)
+        if not self._stream_options_ok or "stream_options" in body:
+            return await client.chat.completions.create(**self._call(body, request.timeout))
+        asking = {**body, "stream_options": {"include_usage": True}}
         try:
-            return await client.chat.completions.create(
-                **kwargs, stream_options={"include_usage": True}
-            )
+            return await client.chat.completions.create(**self._call(asking, request.timeout))
         except openai.BadRequestError:
-            sdk_stream = await client.chat.completions.create(**kwargs)
+            sdk_stream = await client.chat.completions.create(**self._call(body, request.timeout))
             self._stream_options_ok = False
             return sdk_stream
 
@@ -188,10 +195,11 @@ class OpenAIProvider:
             base_url=str(client.base_url).rstrip("/"),
             env_var=self.env_var,
             timeout=request.timeout,
+            options=chosen_options(request, self.config.options),
         )
         raw_errors = (_SDK_ERRORS.base, *transport_errors())
         try:
-            sdk_stream = await self._open(client, self._kwargs(request))
+            sdk_stream = await self._open(client, request)
         except raw_errors as exc:
             raise translate(exc, ctx, _SDK_ERRORS, started=False) from safe_cause(exc)
 
