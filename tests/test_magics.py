@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,15 @@ from IPython.testing.globalipapp import start_ipython
 from kernel_client import Kernel, kernel  # noqa: F401  (a fixture)
 from wire_server import WireServer
 
-from llmwidgets import ModelNotFoundError, Response
-from llmwidgets.magics import code_blocks, parse_call, parse_json, split_line
+from llmwidgets import AuthenticationError, ConfigurationError, ModelNotFoundError, Response
+from llmwidgets.magics import (
+    code_blocks,
+    keep_question_marks,
+    parse_call,
+    parse_json,
+    split_line,
+    transform_cell,
+)
 from llmwidgets.providers.replay import load_recording
 
 SHORT = load_recording("short")
@@ -74,6 +82,28 @@ def test_line_magic_without_a_model_word_sends_the_whole_line_to_chatbot(
     assert (call.models, call.prompt) == (["chatbot"], "What is a monad?")
 
 
+def test_line_magic_first_word_close_to_an_alias_is_refused_as_a_typo(
+    ip: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "llmwidgets.toml").write_text('[aliases]\njudge = "replay:short"\n')
+    with pytest.raises(UsageError, match="did you mean `judge`"):
+        parse_call(ip, "jduge Is this code right?", None)
+    with pytest.raises(UsageError, match="did you mean `chatbot`") as err:
+        parse_call(ip, "-t 0 chatbt What is a monad?", None)
+    assert "%llm chatbot chatbt" in str(err.value)  # how to send it as written
+
+
+def test_a_typo_of_an_alias_sends_nothing(ip: InteractiveShell, wire_server: WireServer) -> None:
+    result = run(ip, f"%llm --base-url {wire_server.openai_base_url} chatbt What is a monad?")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert wire_server.requests == []
+
+
+def test_a_first_word_merely_like_an_alias_is_the_prompt(ip: InteractiveShell) -> None:
+    assert parse_call(ip, "chat about tuples", None).prompt == "chat about tuples"
+
+
 def test_options_before_the_prompt_are_parsed_and_quoted_values_kept() -> None:
     opts, models, prompt = split_line(
         '-t 0.2 -s "Answer in French" chatbot -m 5 Don\'t "quote" me', frozenset()
@@ -94,6 +124,11 @@ def test_several_models_in_the_cell_magic_line_are_all_kept(ip: InteractiveShell
     assert call.temperature == 0.0
 
 
+def test_cell_magic_options_after_an_unknown_alias_stay_options(ip: InteractiveShell) -> None:
+    call = parse_call(ip, "nosuchalias -t 0.2", "hi")
+    assert (call.models, call.temperature) == (["nosuchalias"], 0.2)
+
+
 def test_an_unknown_option_is_a_usage_error(ip: InteractiveShell) -> None:
     with pytest.raises(UsageError, match="--bogus"):
         parse_call(ip, "replay:short --bogus", "hi")
@@ -105,6 +140,35 @@ def test_help_lists_every_option_and_examples(ip: InteractiveShell, capsys: Any)
     for option in ("--system", "--temperature", "--max-tokens", "--out", "--wait", "--format",
                    "--base-url", "--timeout", "Examples", "LLMWIDGETS_HEADLESS"):  # fmt: skip
         assert option in out
+
+
+def test_a_line_magic_ending_in_a_question_mark_asks_the_model_instead_of_showing_help(
+    ip: InteractiveShell, wire_server: WireServer, capsys: Any
+) -> None:
+    model = wire_model(wire_server, "ok")
+    result = run(ip, f"%llm {model} --base-url {wire_server.openai_base_url} What is a monad?")
+    assert result.success
+    assert sent_prompt(wire_server) == "What is a monad?"
+    assert "not found" not in capsys.readouterr().out
+
+
+def test_a_question_mark_line_magic_works_among_other_code(
+    ip: InteractiveShell, capsys: Any
+) -> None:
+    result = run(ip, "x = 1\nif x:\n    %llm replay:short -O delay=0 Why?\n")
+    assert result.success
+    assert capsys.readouterr().out == PRINTED
+
+
+def test_line_magic_help_still_works(ip: InteractiveShell, capsys: Any) -> None:
+    for cell in ("%llm?", "%llm ?"):
+        ip.run_cell(cell)
+        assert "Ask a model" in capsys.readouterr().out
+
+
+def test_a_kernel_leaves_a_help_request_to_ipython_rather_than_awaiting_it() -> None:
+    assert transform_cell(["%llm ?\n"]) == ["%llm ?\n"]
+    assert keep_question_marks(["%llm ?\n"]) == ["%llm?\n"]
 
 
 # -- interpolation -----------------------------------------------------------------------------
@@ -183,11 +247,33 @@ def test_several_models_print_one_after_another_and_out_is_a_dict(
     assert ip.user_ns["both"] == {"replay:short": SHORT, "replay:tour": load_recording("tour")}
 
 
-def test_a_provider_error_is_raised_in_the_cell(
-    ip: InteractiveShell, wire_server: WireServer
+@pytest.mark.parametrize(
+    ("model", "error", "title"),
+    [
+        ("openai:no-such-model", ModelNotFoundError, "Model not found"),
+        ("openai:http-401", AuthenticationError, "Authentication failed"),
+        ("nosuchalias", ConfigurationError, "Configuration error"),
+    ],
+)
+def test_an_expected_error_fails_the_cell_with_one_line_not_a_traceback(
+    ip: InteractiveShell,
+    wire_server: WireServer,
+    capsys: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    model: str,
+    error: type[Exception],
+    title: str,
 ) -> None:
-    result = run(ip, f"%%llm openai:no-such-model --base-url {wire_server.openai_base_url}\nhi")
-    assert isinstance(result.error_in_exec, ModelNotFoundError)
+    monkeypatch.chdir(tmp_path)  # no llmwidgets.toml
+    capsys.readouterr()
+    result = run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nhi")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert isinstance(result.error_in_exec.__cause__, error)  # the typed error is kept
+    out, err = capsys.readouterr()
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"UsageError: {title}: ")
 
 
 def test_code_blocks_joins_every_fence() -> None:

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -34,13 +35,17 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from llmwidgets.chunks import Response
-from llmwidgets.config import DEFAULT_ALIAS, load_config
+from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.interpolate import PromptVariableError, interpolate
 
 Format = Literal["markdown", "text", "code", "json"]
 FORMATS: tuple[str, ...] = ("markdown", "text", "code", "json")
 HEADLESS_ENV = "LLMWIDGETS_HEADLESS"
+#: How close a line magic's first word must be to an alias to be refused as a typo of it. Higher
+#: than difflib's 0.6, since the word is usually just the prompt's first word: at 0.75, "past"
+#: would be taken for a typo of an alias `fast`; 0.8 still catches "chatbt", "judeg", "lcoal".
+TYPO_CUTOFF = 0.8
 
 #: Options of the magic line and whether each takes a value (the rest are flags).
 _VALUE_OPTIONS = {
@@ -90,8 +95,14 @@ def _defined_aliases() -> frozenset[str]:
         return frozenset()  # a broken lockfile is reported when the model is resolved
 
 
-def split_line(line: str, aliases: frozenset[str]) -> tuple[list[str], list[str], str]:
+def split_line(
+    line: str, aliases: frozenset[str], *, all_models: bool = False
+) -> tuple[list[str], list[str], str]:
     """Split a magic line into (option tokens, model words, rest of the line).
+
+    `all_models`: every word that is not an option is a model (the `%%llm` line holds no
+    prompt), so an unknown alias reaches resolution, which names it, and options after it
+    are still read as options.
 
     Only the head of the line is tokenized, so a prompt after it keeps its apostrophes, quotes
     and spacing: `%llm -t 0 chatbot What's a monad?` -> (["-t", "0"], ["chatbot"], "What's...").
@@ -120,7 +131,7 @@ def split_line(line: str, aliases: frozenset[str]) -> tuple[list[str], list[str]
                 opts.append(value)
         elif word.startswith("-") and len(word) > 1 and not word[1].isdigit():
             raise UsageError(f"Unknown option {word!r}. See %%llm? for the options.")
-        elif is_model_word(word, aliases):
+        elif all_models or is_model_word(word, aliases):
             models.append(word)
         else:
             break
@@ -219,9 +230,11 @@ def _widget_manager_connected() -> bool:
 def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
     """Parse the magic line and body and interpolate the prompt; raises UsageError when wrong."""
     aliases = _defined_aliases()
-    opts, models, rest = split_line(line, aliases)
+    opts, models, rest = split_line(line, aliases, all_models=cell is not None)
     if cell is None:
         prompt = rest
+        if not models and rest:
+            _refuse_alias_typo(rest.split(None, 1)[0], aliases)
     else:
         if rest:
             models.extend(rest.split())  # the cell magic's line holds only models and options
@@ -266,6 +279,16 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
     )
 
 
+def _refuse_alias_typo(word: str, aliases: frozenset[str]) -> None:
+    """`%llm chatbt hi` would send "chatbt hi" to chatbot: refuse it before anything is sent."""
+    guess = close_alias(word, aliases, cutoff=TYPO_CUTOFF)
+    if guess is not None:
+        raise UsageError(
+            f"{word!r} is not an alias: did you mean `{guess}`? Nothing was sent. If {word!r} "
+            f"starts the prompt, name the model first: %llm {DEFAULT_ALIAS} {word} ..."
+        )
+
+
 class _Binder:
     """Binds `-o NAME` in the user namespace once the answer has ended."""
 
@@ -293,7 +316,13 @@ async def run_call(shell: Any, call: LLMCall, *, awaited: bool) -> None:
     """Run one parsed call. `awaited`: the caller awaits this to the end (may block the cell)."""
     binder = _Binder(shell, call)
     if display_mode(shell) == "text":
-        await _print_answers(call, binder, in_kernel=getattr(shell, "kernel", None) is not None)
+        try:
+            await _print_answers(call, binder, in_kernel=getattr(shell, "kernel", None) is not None)
+        except LLMWidgetsError as exc:
+            # An expected failure (a 401, an unknown alias): IPython shows a UsageError as its
+            # one-line message, where any other exception prints a long traceback. The cell
+            # still fails, so nbclient / papermill stop; the original is the UsageError's cause.
+            raise UsageError(f"{exc.title}: {exc.message}") from exc
         return
     widget = _show_widget(call, binder)
     if not (call.wait and awaited):
@@ -417,9 +446,8 @@ async def _print_one(model: str, call: LLMCall, binder: _Binder, *, flush: bool)
         raise KeyboardInterrupt(
             "Interrupted: the stream was stopped; the partial answer is kept."
         ) from None
-    except LLMWidgetsError as exc:
+    except LLMWidgetsError:
         _write("" if ends_in_newline else "\n", flush=True)
-        print(f"[{exc.title}: {exc.message}]", file=sys.stderr, flush=True)
         raise
     _write("" if ends_in_newline else "\n", flush=True)
     return chunks.response
@@ -465,7 +493,7 @@ def transform_cell(lines: list[str]) -> list[str]:
     """Rewrite a `%%llm` cell, or a cell of only `%llm` lines, into top-level `await`s.
 
     Runs among IPython's cleanup transforms, before its own magic handling; any other cell is
-    returned untouched. `%%llm?` (help) is left to IPython.
+    returned untouched. `%%llm?` and `%llm ?` (help) are left to IPython.
     """
     if not lines:
         return lines
@@ -474,9 +502,41 @@ def transform_cell(lines: list[str]) -> list[str]:
     if head.rstrip() == "%%llm":
         return [_AWAIT.format(line=line.strip(), cell="".join(lines[1:]))]
     code = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    if code and all(ln.split(None, 1)[0] == "%llm" and not ln[0].isspace() for ln in code):
+    if code and all(
+        ln.split(None, 1)[0] == "%llm" and not ln[0].isspace() and not _asks_help(ln) for ln in code
+    ):
         return [_AWAIT.format(line=ln.strip()[len("%llm") :].strip(), cell=None) for ln in code]
     return lines
+
+
+_QUESTION_LINE = re.compile(r"(?P<indent>[ \t]*)%llm[ \t]+(?P<args>.*\?)[ \t]*")
+
+
+def _asks_help(line: str) -> bool:
+    """`%llm ?` / `%llm ??`: a prompt of nothing but the help mark."""
+    m = _QUESTION_LINE.fullmatch(line.rstrip("\r\n"))
+    return m is not None and not m["args"].rstrip("?").strip()
+
+
+def keep_question_marks(lines: list[str]) -> list[str]:
+    """Rewrite `%llm What is a monad?` into the call IPython makes for a line magic.
+
+    Otherwise IPython's help transformer reads the trailing `?` as `monad?`, a request for help
+    on an object, and answers "Object `monad` not found." `%llm?` still shows the help, and so
+    does `%llm ?` (which IPython would otherwise send as the prompt "?"). A cell magic's body is
+    not code, so such a cell is left alone.
+    """
+    if not lines or lines[0].lstrip().startswith("%%"):
+        return lines
+    out = []
+    for line in lines:
+        m = _QUESTION_LINE.fullmatch(line.rstrip("\r\n"))
+        if m and _asks_help(line):
+            line = f"{m['indent']}%llm{'??' if m['args'].startswith('??') else '?'}\n"
+        elif m:
+            line = f"{m['indent']}get_ipython().run_line_magic('llm', {m['args']!r})\n"
+        out.append(line)
+    return out
 
 
 def _can_await(shell: Any) -> bool:
@@ -492,7 +552,9 @@ def _can_await(shell: Any) -> bool:
 
 def _transformer(shell: Any) -> Callable[[list[str]], list[str]]:
     def llm_await_transform(lines: list[str]) -> list[str]:
-        return transform_cell(lines) if _can_await(shell) else lines
+        if _can_await(shell):
+            lines = transform_cell(lines)
+        return keep_question_marks(lines)  # terminal IPython, or %llm mixed with other code
 
     llm_await_transform.llmwidgets = True  # type: ignore[attr-defined]
     return llm_await_transform
@@ -567,7 +629,8 @@ class LLMMagics(Magics):
             %llm explain the error in {Out[3]}
 
         In a line magic the first word is a model if it holds ':' or names an alias (or is
-        chatbot); otherwise the whole line is the prompt. `{name}` in the prompt is replaced by
+        chatbot); otherwise the whole line is the prompt, unless the word is close to an
+        alias (`chatbt`): that is refused as a typo before anything is sent. `{name}` in the prompt is replaced by
         the variable `name` from the notebook (`{In[3]}` and `{Out[3]}` work; `{{` is a literal
         brace; --raw turns this off). An unknown name is an error and nothing is sent.
 
@@ -605,7 +668,8 @@ _BACKGROUND: set[asyncio.Future[None]] = set()
 
 
 def register(ipython: Any) -> None:
-    """`%load_ext llmwidgets`: the magics, and the transformer that lets them wait."""
+    """`%load_ext llmwidgets`: the magics, and the transformer that lets them wait (and keeps
+    a line magic's trailing `?` in its prompt)."""
     ipython.register_magics(LLMMagics)
     transforms = ipython.input_transformers_cleanup
     if not any(getattr(t, "llmwidgets", False) for t in transforms):
