@@ -7,6 +7,8 @@ import { IncrementalMarkdown } from "./markdown.js";
 
 export const ACTIVE_STATUSES = new Set(["waiting", "streaming"]);
 export const FINAL_STATUSES = new Set(["done", "stopped", "error"]);
+/** Milliseconds without data while active before the header says it is waiting for data. */
+export const QUIET_AFTER_MS = 3000;
 const STATUS_TEXT = {
   idle: "",
   waiting: "waiting…",
@@ -20,13 +22,24 @@ export class StreamView {
   /**
    * @param {HTMLElement} el container to render into
    * @param {{send?: (msg: object) => void, document?: Document,
-   *   schedule?: ((cb: () => void) => unknown) | null}} [options]
+   *   schedule?: ((cb: () => void) => unknown) | null,
+   *   clock?: {now: () => number, setInterval: Function, clearInterval: Function}}} [options]
    *   send: delivers view -> kernel messages ({type: "hello"|"stop", ...}).
+   *   clock: time source for the ticking elapsed time (tests pass a fake one).
    */
   constructor(el, options = {}) {
     const doc = options.document ?? el.ownerDocument ?? globalThis.document;
     this.document = doc;
     this.send = options.send ?? (() => {});
+    this.clock = options.clock ?? {
+      now: () => globalThis.performance.now(),
+      setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+      clearInterval: (id) => globalThis.clearInterval(id),
+    };
+    this._metrics = {};
+    this._metricsAt = this.clock.now();
+    this._dataAt = this._metricsAt;
+    this._ticker = null;
     this.lastSeq = -1; // -1: nothing known; a snapshot must come first
     this._awaitingSnapshot = false;
     this.status = "idle";
@@ -104,6 +117,7 @@ export class StreamView {
   }
 
   _delta(seq, text) {
+    this._dataAt = this.clock.now();
     if (seq <= this.lastSeq) return; // already have it (e.g. inside a snapshot)
     if (this.lastSeq >= 0 && seq === this.lastSeq + 1) {
       this.lastSeq = seq;
@@ -114,6 +128,7 @@ export class StreamView {
   }
 
   _snapshot(seq, text) {
+    this._dataAt = this.clock.now();
     // Snapshots are broadcast to every view of the model; an older one is stale here.
     if (seq < this.lastSeq) return;
     this.lastSeq = seq;
@@ -125,18 +140,65 @@ export class StreamView {
   /** Show a status: "idle" | "waiting" | "streaming" | "done" | "stopped" | "error". */
   setStatus(status) {
     const s = status || "idle";
+    const wasActive = ACTIVE_STATUSES.has(this.status);
     this.status = s;
     this.root.dataset.status = s;
-    this.statusEl.textContent = STATUS_TEXT[s] ?? s;
     const active = ACTIVE_STATUSES.has(s);
     this.stopButton.disabled = !active;
-    if (active) this.stopButton.textContent = "Stop";
+    this.stopButton.textContent = "Stop"; // also after "Stopping…": the button is disabled now
+    if (active && !wasActive) this._dataAt = this.clock.now();
+    this._tick();
+    if (active && this._ticker === null) {
+      this._ticker = this.clock.setInterval(() => this._tick(), 1000);
+    } else if (!active) {
+      this._stopTicker();
+    }
     if (FINAL_STATUSES.has(s)) this.markdown.finalize();
   }
 
   /** @param {import("./counter.js").Metrics} metrics */
   setMetrics(metrics) {
-    this.counter.update(metrics ?? {});
+    this._metrics = metrics ?? {};
+    this._metricsAt = this.clock.now();
+    this.counter.update(this._metrics);
+    this._showStatusText();
+  }
+
+  /**
+   * Once a second while active: the elapsed time moves on between the kernel's updates, and
+   * after QUIET_AFTER_MS without data the header says so, so a stall never looks frozen.
+   */
+  _tick() {
+    if (!ACTIVE_STATUSES.has(this.status)) {
+      this._showStatusText();
+      return;
+    }
+    const now = this.clock.now();
+    const base = this._metrics.elapsed;
+    if (typeof base === "number") {
+      this.counter.update({ ...this._metrics, elapsed: base + (now - this._metricsAt) / 1000 });
+    }
+    this._showStatusText(now);
+  }
+
+  _showStatusText(now = this.clock.now()) {
+    const s = this.status;
+    let text = STATUS_TEXT[s] ?? s;
+    const quiet = now - this._dataAt;
+    if (ACTIVE_STATUSES.has(s) && quiet >= QUIET_AFTER_MS) {
+      text = `waiting for data · ${Math.floor(quiet / 1000)} s`;
+    } else if (s === "done" && this._metrics.finish_reason === "length") {
+      text = "stopped: token limit";
+    }
+    this.root.dataset.quiet = String(ACTIVE_STATUSES.has(s) && quiet >= QUIET_AFTER_MS);
+    if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
+  }
+
+  _stopTicker() {
+    if (this._ticker !== null) {
+      this.clock.clearInterval(this._ticker);
+      this._ticker = null;
+    }
   }
 
   /** Show `title: message` as plain text under the partial answer, or hide it (null). */
@@ -177,6 +239,7 @@ export class StreamView {
   }
 
   destroy() {
+    this._stopTicker();
     this.stopButton.removeEventListener("click", this._onStop);
     this.root.removeEventListener("click", this._onClick);
     this.root.remove();

@@ -207,3 +207,88 @@ describe("StreamView controls", () => {
     for (const set of model.handlers.values()) assert.equal(set.size, 0);
   });
 });
+
+/** A clock the test moves by hand; intervals run when it is advanced. */
+function fakeClock() {
+  const clock = {
+    t: 0,
+    timers: new Map(),
+    next: 1,
+    now: () => clock.t,
+    setInterval(fn, ms) {
+      const id = clock.next++;
+      clock.timers.set(id, { fn, ms, due: clock.t + ms });
+      return id;
+    },
+    clearInterval(id) {
+      clock.timers.delete(id);
+    },
+    advance(ms) {
+      const end = clock.t + ms;
+      for (;;) {
+        const due = [...clock.timers.values()].filter((t) => t.due <= end);
+        if (!due.length) break;
+        const first = due.reduce((a, b) => (a.due <= b.due ? a : b));
+        clock.t = first.due;
+        first.due += first.ms;
+        first.fn();
+      }
+      clock.t = end;
+    },
+  };
+  return clock;
+}
+
+function mountWithClock(state) {
+  const clock = fakeClock();
+  const model = new HostModel(state);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const { view } = bindStreamView(model, el, { schedule: null, clock });
+  return { model, el, view, clock };
+}
+
+describe("StreamView while nothing arrives", () => {
+  it("moves the elapsed time on between the kernel's updates", () => {
+    const { model, el, clock } = mountWithClock({ status: "waiting" });
+    model.custom({ type: "delta", seq: 1, text: "a", metrics: { elapsed: 1.0 } });
+    clock.advance(2000);
+    assert.equal(el.querySelector(".llmw-elapsed").textContent, "elapsed 3.0 s");
+  });
+
+  it("says it is waiting for data after a few quiet seconds, and stops saying so on data", () => {
+    const { model, el, clock } = mountWithClock({ status: "waiting" });
+    model.set("status", "streaming");
+    model.custom({ type: "delta", seq: 1, text: "a" });
+    clock.advance(12_000);
+    assert.equal(el.querySelector(".llmw-status").textContent, "waiting for data · 12 s");
+    model.custom({ type: "delta", seq: 2, text: "b" });
+    clock.advance(1000);
+    assert.equal(el.querySelector(".llmw-status").textContent, "streaming");
+  });
+
+  it("stops ticking once the stream has ended", () => {
+    const { model, clock } = mountWithClock({ status: "streaming" });
+    model.set("status", "error");
+    assert.equal(clock.timers.size, 0);
+  });
+});
+
+describe("StreamView end states", () => {
+  it("resets the Stop label once the stream has stopped", () => {
+    const { model, el } = mount({ status: "streaming" });
+    el.querySelector(".llmw-stop").click();
+    assert.equal(el.querySelector(".llmw-stop").textContent, "Stopping…");
+    model.set("status", "stopped");
+    const button = el.querySelector(".llmw-stop");
+    assert.equal(button.textContent, "Stop");
+    assert.equal(button.disabled, true);
+  });
+
+  it("says an answer cut by the token limit stopped there, not that it is done", () => {
+    const { model, el } = mount({ status: "streaming" });
+    model.set("metrics", { output_tokens: 64, estimated: false, finish_reason: "length" });
+    model.set("status", "done");
+    assert.equal(el.querySelector(".llmw-status").textContent, "stopped: token limit");
+  });
+});
