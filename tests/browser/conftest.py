@@ -7,6 +7,7 @@ and a failing test leaves `test-artifacts/FAILED-<test>.png` behind.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,7 +64,10 @@ def playwright_driver() -> Iterator[Playwright]:
 def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless (Playwright cannot download its own browsers here)."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run browser tests")
+        message = f"{CHROMIUM} is missing: apt-get install chromium to run browser tests"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{message} (CI is set: browser tests must run, not skip)")
+        pytest.skip(message)
     browser = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
     )
