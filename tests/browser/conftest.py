@@ -105,12 +105,13 @@ def lab_page(
 
 @pytest.fixture
 def notebook(lab_page: LabPage, request: pytest.FixtureRequest) -> Callable[..., LabPage]:
-    """`notebook(cells, name=None)`: write a notebook of code cells, open it, wait for its kernel."""
+    """`notebook(cells, name=None, frontend="lab")`: write a notebook of code cells, open it in
+    JupyterLab (or Notebook 7 with `frontend="notebook"`), wait for its kernel."""
 
-    def open_notebook(cells: list[str], name: str | None = None) -> LabPage:
+    def open_notebook(cells: list[str], name: str | None = None, frontend: str = "lab") -> LabPage:
         stem = name or re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)
         path = lab_page.lab.put_notebook(stem, cells)
-        return lab_page.open(path)
+        return lab_page.open(path, frontend=frontend)
 
     return open_notebook
 

@@ -273,6 +273,7 @@ def start_lab(
         f"--IdentityProvider.token={token}",
         # window.jupyterapp: lets tests run Lab commands instead of hunting menus.
         "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LanguageServerManager.autodetect=False",
     ]
@@ -332,13 +333,20 @@ class LabPage:
         self.page.on("dialog", lambda dialog: dialog.accept())
 
     # ---- navigation ---------------------------------------------------------------------
-    def open(self, notebook_path: str, timeout: float = 60) -> LabPage:
-        """Open a notebook in a fresh workspace and wait until its kernel really takes work."""
+    def open(self, notebook_path: str, timeout: float = 60, frontend: str = "lab") -> LabPage:
+        """Open a notebook and wait until its kernel really takes work.
+
+        `frontend`: "lab" (JupyterLab, in a fresh workspace) or "notebook" (Notebook 7, served
+        by the same server; both expose `window.jupyterapp` and share the commands we run).
+        """
         self.notebook_path = notebook_path
-        workspace = uuid.uuid4().hex[:12]
-        self.page.goto(
-            f"{self.lab.url}/lab/workspaces/{workspace}/tree/{notebook_path}?token={self.lab.token}"
-        )
+        if frontend == "notebook":
+            url = f"{self.lab.url}/notebooks/{notebook_path}?token={self.lab.token}"
+        else:
+            workspace = uuid.uuid4().hex[:12]
+            url = f"{self.lab.url}/lab/workspaces/{workspace}/tree/{notebook_path}"
+            url += f"?token={self.lab.token}"
+        self.page.goto(url)
         self.wait_notebook_ready(timeout)
         return self
 

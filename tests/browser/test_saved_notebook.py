@@ -63,10 +63,11 @@ def saved_copies(page: LabPage) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("frontend", ["lab", "notebook"])
 def test_a_reopened_notebook_shows_every_answer_formatted_and_no_error(
-    wire_server: Any, notebook: Callable[..., LabPage]
+    wire_server: Any, notebook: Callable[..., LabPage], frontend: str
 ) -> None:
-    page = notebook(answer_cells(wire_server))
+    page = notebook(answer_cells(wire_server), frontend=frontend)
     page.run_all()
 
     def saved_with_every_copy() -> bool:
@@ -81,7 +82,7 @@ def test_a_reopened_notebook_shows_every_answer_formatted_and_no_error(
 
     page.page.goto("about:blank")
     page.lab.shutdown_sessions()
-    page.open(page.notebook_path)  # a new workspace: what opening the file tomorrow does
+    page.open(page.notebook_path, frontend=frontend)  # what opening the file tomorrow does
     for index in (1, 2, 3):
         saved = page.wait_output(index, SAVED, timeout=30)
         assert saved.locator("h1").first.inner_text() == "Heading"
@@ -93,7 +94,7 @@ def test_a_reopened_notebook_shows_every_answer_formatted_and_no_error(
     assert "Error displaying widget" not in text
     assert "Loading widget" not in text
     assert page.page.locator(".llmw-stream").count() == 0
-    page.screenshot("reopened-notebook")
+    page.screenshot(f"reopened-notebook-{frontend}")
 
 
 def record_frames(page: LabPage) -> list[str]:
