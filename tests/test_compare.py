@@ -14,7 +14,14 @@ import pytest
 
 from llmwidgets import pricing
 from llmwidgets.errors import ConfigurationError, ProviderError
-from llmwidgets.widgets.compare import GRID_COLUMNS, CompareWidget, Pane, compare
+from llmwidgets.widgets.compare import (
+    GRID_COLUMNS,
+    CompareWidget,
+    Pane,
+    SummaryRow,
+    compare,
+    mark_best,
+)
 from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
 from tests.recording_comm import CommRecorder, recorder  # noqa: F401
@@ -191,6 +198,45 @@ async def test_a_failed_pane_is_in_the_table_with_its_error_and_never_marked(wir
     assert failed["status"] == "error" and failed["finish_reason"] == "error"
     assert failed["error"] and failed["error"].startswith("Provider error")
     assert not failed["fastest"] and not failed["cheapest"]
+
+
+async def test_equal_costs_mark_no_pane_cheapest(wire_server, prices):
+    model = text_model(wire_server, "thrifty", FAST)
+    w = run(wire_server, [Pane(model, label="a"), Pane(model, label="b")])
+    await ended(w)
+    table = w.table()
+    assert table[0]["cost"] == table[1]["cost"] is not None
+    assert [row["cheapest"] for row in table] == [False, False]
+
+
+def summary_row(label: str, **values: Any) -> SummaryRow:
+    defaults: dict[str, Any] = {
+        "model": f"openai:{label}",
+        "status": "done",
+        "time_to_first_token": 0.1,
+        "tokens_per_second": 50.0,
+        "output_tokens": 100,
+        "total_time": 2.0,
+        "cost": 0.001,
+        "finish_reason": "stop",
+        "error": None,
+    }
+    return SummaryRow(label=label, **{**defaults, **values})
+
+
+def test_a_tie_for_the_lowest_cost_marks_each_tied_pane_cheapest():
+    rows = mark_best([summary_row("a", cost=1e-4), summary_row("b", cost=1e-4), summary_row("c")])
+    assert [r.cheapest for r in rows] == [True, True, False]
+
+
+def test_equal_speeds_mark_no_pane_fastest():
+    rows = mark_best([summary_row(n, tokens_per_second=40.0) for n in "abc"])
+    assert not any(r.fastest for r in rows)
+
+
+def test_free_panes_are_not_marked_cheapest():
+    rows = mark_best([summary_row("a", cost=0.0), summary_row("b", cost=0.0)])
+    assert not any(r.cheapest for r in rows)
 
 
 async def test_the_summary_appears_only_when_every_pane_has_ended(wire_server):

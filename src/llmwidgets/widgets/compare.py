@@ -96,7 +96,8 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
 
     "Fastest" is the highest generation speed (output tokens per second after the first token)
     among panes that finished normally; "cheapest" the lowest known cost among them. Each mark
-    needs two or more such panes; ties are all marked.
+    needs two or more such panes whose values differ (equal costs, as for two free models, mark
+    none); a tie for the best is marked on each tied pane.
     """
 
     def __init__(
@@ -205,10 +206,9 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
         return [asdict(row) for row in self.rows()]
 
     def rows(self) -> list[SummaryRow]:
-        rows = [_row(label, pane) for label, pane in zip(self.labels, self.panes, strict=True)]
-        _mark(rows, "tokens_per_second", "fastest", best=max)
-        _mark(rows, "cost", "cheapest", best=min)
-        return rows
+        return mark_best(
+            [_row(label, pane) for label, pane in zip(self.labels, self.panes, strict=True)]
+        )
 
     # -- display ---------------------------------------------------------------------------
     def saved_ready(self) -> bool:
@@ -307,10 +307,17 @@ def _row(label: str, pane: StreamWidget) -> SummaryRow:
     )
 
 
+def mark_best(rows: list[SummaryRow]) -> list[SummaryRow]:
+    """Mark the fastest and the cheapest of `rows` (see `CompareWidget`); returns `rows`."""
+    _mark(rows, "tokens_per_second", "fastest", best=max)
+    _mark(rows, "cost", "cheapest", best=min)
+    return rows
+
+
 def _mark(rows: list[SummaryRow], value: str, flag: str, best: Any) -> None:
     candidates = [r for r in rows if r.status == "done" and getattr(r, value) is not None]
-    if len(candidates) < 2:
-        return
+    if len({getattr(r, value) for r in candidates}) < 2:
+        return  # one pane, or all equal: nothing stands out
     top = best(getattr(r, value) for r in candidates)
     for r in candidates:
         if getattr(r, value) == top:
