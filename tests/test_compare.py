@@ -7,7 +7,10 @@ server; the comm is the recording one, so the widgets run exactly as in a kernel
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import sys
 import time
+import types
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from llmwidgets.widgets.compare import (
     CompareWidget,
     Pane,
     SummaryRow,
+    SummaryTable,
     compare,
     mark_best,
 )
@@ -237,6 +241,87 @@ def test_equal_speeds_mark_no_pane_fastest():
 def test_free_panes_are_not_marked_cheapest():
     rows = mark_best([summary_row("a", cost=0.0), summary_row("b", cost=0.0)])
     assert not any(r.cheapest for r in rows)
+
+
+# -- table() -----------------------------------------------------------------------------------
+def precise_table() -> SummaryTable:
+    return SummaryTable(
+        mark_best(
+            [
+                summary_row(
+                    "quick",
+                    time_to_first_token=0.123456789,
+                    tokens_per_second=87.654321,
+                    total_time=1.987654321,
+                    cost=0.000123456789,
+                ),
+                summary_row(
+                    "slow <b>",
+                    time_to_first_token=0.5,
+                    tokens_per_second=12.3456,
+                    total_time=9.87654,
+                    cost=0.0,
+                ),
+                summary_row("broken", status="error", finish_reason="error", error="Boom: no"),
+            ]
+        )
+    )
+
+
+async def test_table_returns_the_rows_as_dicts_at_full_precision(wire_server, prices):
+    w = run(wire_server, [text_model(wire_server, "quick", FAST), "openai:http-500"])
+    await ended(w)
+    table = w.table()
+    assert isinstance(table, SummaryTable) and isinstance(table, list)
+    assert list(table) == [dataclasses.asdict(row) for row in w.rows()]
+    assert table[0]["label"] == w.labels[0] and len(table) == 2
+
+
+def test_the_table_shows_in_a_notebook_as_html_with_rounded_values():
+    page = precise_table()._repr_html_()
+    assert page.startswith("<table") and page.count("<tr") == 1 + 3
+    assert "0.12 s" in page and "87.7" in page and "1.99 s" in page and "$0.000123" in page
+    assert "0.123456789" not in page and "87.654321" not in page
+    assert "slow &lt;b&gt;" in page and "free" in page
+    assert "llmwidgets-mark-fastest" in page and "llmwidgets-mark-cheapest" in page
+
+
+def test_the_table_shows_as_markdown_with_rounded_values():
+    md = precise_table()._repr_markdown_()
+    lines = md.splitlines()
+    assert lines[0].startswith("| Model | Status | First token | Tokens/s |")
+    assert (
+        lines[2] == "| quick | done | 0.12 s | 87.7 | 100 | 1.99 s | $0.000123 | stop | fastest |"
+    )
+    assert "**broken:** Boom: no" in md
+
+
+def test_the_table_prints_as_aligned_text_with_rounded_values():
+    text = repr(precise_table())
+    head, quick, slow, broken, error = text.splitlines()
+    assert head.startswith("Model     Status  First token  Tokens/s  Output tokens  Total")
+    assert quick.split() == "quick done 0.12 s 87.7 100 1.99 s $0.000123 stop fastest".split()
+    assert head.index("Status") == quick.index("done") == broken.index("error")
+    assert head.index("Cost") == quick.index("$0.000123") == slow.index("free")
+    assert error == "broken: Boom: no"
+
+
+def test_to_pandas_builds_a_dataframe_of_the_rows_at_full_precision(monkeypatch):
+    made: list[tuple[Any, Any]] = []
+    fake = types.ModuleType("pandas")
+    fake.DataFrame = lambda data, columns=None: made.append((data, columns)) or "frame"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pandas", fake)
+    table = precise_table()
+    assert table.to_pandas() == "frame"
+    ((data, columns),) = made
+    assert data == list(table) and data[0]["time_to_first_token"] == 0.123456789
+    assert columns == [f.name for f in dataclasses.fields(SummaryRow)]
+
+
+def test_to_pandas_without_pandas_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
+    with pytest.raises(ImportError, match=r"pip install pandas"):
+        precise_table().to_pandas()
 
 
 async def test_the_summary_appears_only_when_every_pane_has_ended(wire_server):

@@ -8,7 +8,8 @@ ended, a summary table (HTML built here, values escaped, never model output) app
     w = compare(["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"], "Explain RAII")
     w                                  # shows the grid; answers stream after the cell returns
     responses = await w                # in a later cell: every pane has ended
-    w.table()                          # per-model timings, tokens, cost: pandas.DataFrame(w.table())
+    w.table()                          # per-model timings, tokens, cost, shown as a table
+    w.table().to_pandas()              # the same as a DataFrame (needs pandas)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import html
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import ipywidgets
@@ -69,7 +70,7 @@ class Pane:
 
 @dataclass
 class SummaryRow:
-    """One pane's line in the summary; `table()` returns these as dicts."""
+    """One pane's line in the summary; `table()` holds these as dicts."""
 
     label: str
     model: str
@@ -201,9 +202,9 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
     def texts(self) -> list[str]:
         return [p.text for p in self.panes]
 
-    def table(self) -> list[dict[str, Any]]:
-        """One dict per pane (see `SummaryRow`), ready for `pandas.DataFrame(w.table())`."""
-        return [asdict(row) for row in self.rows()]
+    def table(self) -> SummaryTable:
+        """One dict per pane (see `SummaryRow`), shown as the summary table; `.to_pandas()`."""
+        return SummaryTable(self.rows())
 
     def rows(self) -> list[SummaryRow]:
         return mark_best(
@@ -366,6 +367,17 @@ HEADERS = [
 ]
 
 
+def summary_text(rows: list[SummaryRow]) -> str:
+    """The summary as plain text in aligned columns (for a terminal), errors listed under it."""
+    table = [HEADERS, *(_cells(r) for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+    out = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table
+    ]
+    out += [f"{r.label}: {r.error}" for r in rows if r.error]
+    return "\n".join(out)
+
+
 def summary_markdown(rows: list[SummaryRow]) -> str:
     """The summary as a GitHub markdown table (pipes escaped), errors listed under it."""
 
@@ -405,3 +417,41 @@ def summary_html(rows: list[SummaryRow]) -> str:
         'color:var(--jp-ui-font-color1);background:transparent">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+
+
+class SummaryTable(list[dict[str, Any]]):
+    """What `CompareWidget.table()` returns: one dict per pane (the fields of `SummaryRow`, at
+    full precision), shown as the summary table with values rounded as the widget shows them.
+
+        w.table()                  # an HTML table in a notebook, aligned text in a terminal
+        w.table()[0]["cost"]       # still a list of dicts: pandas.DataFrame(w.table()) works
+        w.table().to_pandas()      # the same as pandas.DataFrame(w.table()); needs pandas
+    """
+
+    def __init__(self, rows: Iterable[SummaryRow | Mapping[str, Any]] = ()) -> None:
+        super().__init__(asdict(r) if isinstance(r, SummaryRow) else dict(r) for r in rows)
+
+    def summary_rows(self) -> list[SummaryRow]:
+        """The rows as `SummaryRow`s (read from the dicts, so edits to them show)."""
+        names = [f.name for f in fields(SummaryRow)]
+        return [SummaryRow(**{k: row[k] for k in names if k in row}) for row in self]
+
+    def to_pandas(self) -> Any:
+        """A `pandas.DataFrame` with one row per pane and one column per `SummaryRow` field."""
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError(
+                "SummaryTable.to_pandas() needs pandas, which is not installed: "
+                "pip install pandas (or use the rows as dicts: list(w.table()))"
+            ) from exc
+        return pandas.DataFrame(list(self), columns=[f.name for f in fields(SummaryRow)])
+
+    def __repr__(self) -> str:
+        return summary_text(self.summary_rows())
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.summary_rows())
+
+    def _repr_markdown_(self) -> str:
+        return summary_markdown(self.summary_rows())
