@@ -1,16 +1,24 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import { bindStreamView } from "../src/stream.js";
 import { HostModel, makeWindow } from "./helpers.js";
 
 const window = makeWindow();
 const { document } = window;
 
+// Views of an active stream tick once a second: each test's views are torn down after it, as
+// the page does, so no timer outlives the test run.
+const mounted = [];
+afterEach(() => {
+  for (const cleanup of mounted.splice(0)) cleanup();
+});
+
 function mount(state) {
   const model = new HostModel(state);
   const el = document.createElement("div");
   document.body.appendChild(el);
   const { view, cleanup } = bindStreamView(model, el, { schedule: null });
+  mounted.push(cleanup);
   return { model, el, view, cleanup };
 }
 
@@ -271,6 +279,40 @@ describe("StreamView while nothing arrives", () => {
     const { model, clock } = mountWithClock({ status: "streaming" });
     model.set("status", "error");
     assert.equal(clock.timers.size, 0);
+  });
+});
+
+describe("StreamView while queued behind another answer", () => {
+  it("says queued and keeps Stop enabled", () => {
+    const { model, el } = mount({ status: "waiting" });
+    model.set("status", "queued");
+    assert.equal(el.querySelector(".llmw-status").textContent, "queued");
+    assert.equal(el.querySelector(".llmw-stop").disabled, false);
+  });
+
+  it("lets Stop cancel a queued answer", () => {
+    const { model, el } = mount({ status: "queued" });
+    el.querySelector(".llmw-stop").click();
+    assert.deepEqual(model.sent.at(-1), { type: "stop" });
+  });
+
+  it("keeps saying queued however long the wait, with the elapsed time ticking", () => {
+    const { model, el, clock } = mountWithClock({ status: "waiting" });
+    model.set("metrics", { elapsed: 0.5 });
+    model.set("status", "queued");
+    clock.advance(20_000);
+    assert.equal(el.querySelector(".llmw-status").textContent, "queued");
+    assert.equal(el.querySelector(".llmw-elapsed").textContent, "elapsed 20.5 s");
+  });
+
+  it("counts quiet seconds from the end of the queue, not from the start", () => {
+    const { model, el, clock } = mountWithClock({ status: "queued" });
+    clock.advance(20_000);
+    model.set("status", "waiting");
+    clock.advance(1000);
+    assert.equal(el.querySelector(".llmw-status").textContent, "waiting…");
+    clock.advance(3000);
+    assert.equal(el.querySelector(".llmw-status").textContent, "waiting for data · 4 s");
   });
 });
 
