@@ -34,7 +34,7 @@ def streamed(k: Kernel) -> tuple[str, list[dict[str, Any]], str]:
     """Run one stream to its end; (model id, the widget's comm messages, the cell's msg id)."""
     ex = k.execute(STREAM, timeout=60)
     assert ex.reply["status"] == "ok", ex.reply
-    (shown,) = ex.of_type("display_data")
+    shown, _saved_copy_slot = ex.of_type("display_data")
     model_id = shown["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
     (request,) = {
         m["parent_header"]["msg_id"] for m in ex.iopub if m["msg_type"] == "execute_input"
