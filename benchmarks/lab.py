@@ -11,12 +11,22 @@ source is replaced and run for each case:
   `handle.update(Markdown(full_text))` per chunk, 10 KB only, capped at `DISPLAY_CAP` s inside the
   cell (reported "did not finish" when the text is not complete in the DOM by then).
 
-Measured, from the cell's execution to the full text being in the DOM:
+Measured from the cell's execution to the true end: after the text is complete in the DOM the
+page is watched on, through whatever the end brings (state updates, the saved copy, a rebuilt
+view), until neither the websocket nor the output's DOM has changed for `QUIET` s.
 
-* bytes: every websocket frame the page receives (`page.on("websocket")`, `framereceived`),
-  divided by the answer's UTF-8 bytes;
-* redraws/s: frames (rAF) in which a MutationObserver on the cell's output saw changes, over the
-  time from the first to the last such change;
+* bytes: every websocket frame the page receives (`page.on("websocket")`, `framereceived`) up to
+  that quiet end, divided by the answer's UTF-8 bytes; `ws_frames_by_type` and
+  `ws_by_category` in the details split them by message;
+* copies of the answer: how many times the whole answer crossed (`wire.tally`: delta or
+  `print` text over the answer, plus one per display message holding the whole answer), and the
+  bytes those payloads take (`answer_payload_ratio`: the saved copy is HTML);
+* views: every `.llmw-stream` element ever put into the output (a MutationObserver; a view
+  rebuilt at the end counts twice), and every "Loading widget..." JupyterLab shows (it shows one
+  per widget output as it is created: the live view and the empty slot; one after the text has
+  started would mean a view was rebuilt);
+* redraws/s: frames (rAF) in which the MutationObserver saw changes, from the first change to
+  the text complete;
 * markers: each section heading of the answer carries a marker (`MK00042Q`), the last line an
   end marker. The page checks the tail of the output in the MutationObserver callback (a
   microtask right after the script that changed the DOM) and stamps each marker with
@@ -30,7 +40,11 @@ Measured, from the cell's execution to the full text being in the DOM:
   slow reader) sends later than scheduled; `server_late_max_s` in the details says by how much.
   `kernel_behind_s` (when the kernel saw the end, minus the last event's send) shows how far
   behind the reader was;
-* lag: DOM complete (end marker seen) minus the send of the last event;
+* lag: the final DOM — the end marker in the text and, for ours, `data-status="done"` on the
+  view — minus the send of the last event. Also in the details, from the same instant: the saved
+  copy in the DOM (`saved_copy_lag_s`), the last DOM change before the quiet end
+  (`dom_settled_lag_s`; JupyterLab's table of contents numbers the saved copy's headings ~0.2 s
+  after it lands) and the last websocket frame (`ws_last_frame_lag_s`);
 * chunk-to-DOM latency: marker seen in the DOM minus the send of its last piece, p50 / p95 over
   the markers.
 
@@ -48,6 +62,8 @@ from typing import Any
 
 from benchmarks import Row, WireProcess, ratio
 from benchmarks.answers import markdown_answer, utf8_len
+from benchmarks.real_kernel import IopubMessage
+from benchmarks.wire import tally
 
 SIZES = [10_000, 50_000, 200_000]
 PRINT_SIZES = [10_000, 50_000, 200_000]
@@ -58,15 +74,21 @@ DISPLAY_CAP = 60.0
 END = "\n\nThe end ZZENDQ.\n"
 BYTES_GOAL = 2.0
 RATE_GOAL = 10.0
-LAG_GOAL = 0.25
+LAG_GOAL = 0.1
+COPIES_GOAL = 2.0
+#: The end is over when neither the websocket nor the output's DOM has changed for this long.
+QUIET = 1.0
+QUIET_CAP = 60.0
 
 WATCH = """
 ([selector, markers]) => {
   const stamp = () => performance.timeOrigin + performance.now();
   const cell = window.jupyterapp.shell.currentWidget.content.widgets[1].outputArea.node;
   const w = (window.__bench = { markers, found: [], frames: 0, first: null, last: null,
-    done: null, started: stamp() });
+    done: null, framesAtDone: null, statusDone: null, saved: null, views: 0, viewTimes: [],
+    loading: [], started: stamp() });
   let next = 0, pending = false;
+  const views = new WeakSet();
   const tail = () => {
     const found = cell.querySelectorAll(selector);
     if (!found.length) return "";
@@ -85,22 +107,43 @@ WATCH = """
   // Markers are looked for in the observer callback itself: a microtask right after the script
   // that changed the DOM, so the stamp is when the text entered the DOM, however it got there.
   const check = (t) => {
+    if (next === markers.length) return;
     const text = tail();
     let hit = -1;
     for (let k = next; k < Math.min(markers.length, next + 20); k++) if (text.includes(markers[k])) hit = k;
     if (hit >= 0) {
       for (; next <= hit; next++) w.found.push(t);
-      if (next === markers.length) { w.done = t; observer.disconnect(); }
+      if (next === markers.length) { w.done = t; w.framesAtDone = w.frames; }
     }
   };
-  const observer = new MutationObserver(() => {
+  // Every StreamView ever put into the output (a rebuilt view counts again), and every
+  // "Loading widget..." placeholder JupyterLab shows while it creates a widget output.
+  const added = (node, t) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      if (node.data.includes("Loading widget")) w.loading.push(t);
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    const found = [...node.querySelectorAll(".llmw-stream")];
+    if (node.matches(".llmw-stream")) found.push(node);
+    for (const el of found) if (!views.has(el)) { views.add(el); w.views += 1; w.viewTimes.push(t); }
+    if (node.textContent.includes("Loading widget")) w.loading.push(t);
+  };
+  const observer = new MutationObserver((records) => {
     const t = stamp();
     if (w.first === null) w.first = t;
     w.last = t;
     if (!pending) { pending = true; requestAnimationFrame(frame); }
+    for (const r of records) {
+      for (const node of r.addedNodes) added(node, t);
+      if (r.type === "characterData" && r.target.data.includes("Loading widget")) w.loading.push(t);
+    }
     check(t);
+    if (w.statusDone === null && cell.querySelector('.llmw-stream[data-status="done"]')) w.statusDone = t;
+    if (w.saved === null && cell.querySelector(".llmw-saved")) w.saved = t;
   });
-  observer.observe(cell, { subtree: true, childList: true, characterData: true });
+  observer.observe(cell, { subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ["data-status"] });
   window.__benchStop = () => observer.disconnect();
 }
 """
@@ -178,35 +221,47 @@ def marked_answer(size: int) -> tuple[str, list[str], list[int]]:
     return full, markers, ends
 
 
-def frame_breakdown(frames: list[bytes]) -> dict[str, list[int]]:
-    """{message kind: [count, bytes]} of kernel websocket frames (Lab's v1 binary protocol).
+def parse_frames(frames: list[tuple[float, bytes]]) -> list[IopubMessage]:
+    """Kernel websocket frames as messages (Lab's v1 binary protocol, or the older JSON one).
 
-    A frame is a table of offsets, the channel name, then header, parent header, metadata and
-    content as JSON; we read the header's msg_type and, for comm messages, the method and the
-    custom message type or the updated trait names.
+    A v1 frame is a table of offsets, the channel name, then header, parent header, metadata
+    and content as JSON, then any buffers (`jupyter_server`'s `deserialize_msg_from_ws_v1`).
     """
-    out: dict[str, list[int]] = {}
-    decoder = json.JSONDecoder()
-    for frame in frames:
-        text = frame.decode(errors="replace")
-        kind = "other"
+    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+
+    out: list[IopubMessage] = []
+    for at, frame in frames:
         try:
-            i = text.index("{")
-            header, i = decoder.raw_decode(text, i)
-            for _ in range(3):  # parent header, metadata, content
-                content, i = decoder.raw_decode(text, i)
-            kind = str(header.get("msg_type"))
-            data = (content.get("data") or {}) if isinstance(content, dict) else {}
-            if kind == "comm_msg":
-                sub = (data.get("content") or {}).get("type") or ",".join(
-                    sorted(data.get("state") or {})
-                )
-                kind = f"comm_msg:{data.get('method')}:{sub}"
-        except (ValueError, AttributeError):
-            pass
-        entry = out.setdefault(kind, [0, 0])
+            if frame[:1] == b"{":
+                msg = json.loads(frame)
+                header, parent, content = msg["header"], msg["parent_header"], msg["content"]
+                parent_bytes = len(json.dumps(parent))
+            else:
+                _channel, parts = deserialize_msg_from_ws_v1(frame)
+                header, parent, content = (json.loads(parts[i]) for i in (0, 1, 3))
+                parent_bytes = len(parts[1])
+        except (ValueError, IndexError, KeyError, UnicodeDecodeError):
+            header, parent, content, parent_bytes = {}, {}, {}, 0
+        out.append(
+            IopubMessage(
+                msg_type=str(header.get("msg_type", "other")),
+                content=content if isinstance(content, dict) else {},
+                parent_id=(parent or {}).get("msg_id"),
+                parent_bytes=parent_bytes,
+                ws_bytes=len(frame),
+                at=at,
+            )
+        )
+    return out
+
+
+def frame_breakdown(msgs: list[IopubMessage]) -> dict[str, list[int]]:
+    """{message kind: [count, bytes]}: comm messages by method and custom type or traits."""
+    out: dict[str, list[int]] = {}
+    for m in msgs:
+        entry = out.setdefault(m.kind(), [0, 0])
         entry[0] += 1
-        entry[1] += len(frame)
+        entry[1] += m.ws_bytes
     return out
 
 
@@ -235,8 +290,9 @@ class Bench:
         context.set_default_timeout(60_000)
         self.page = LabPage(context.new_page(), self.lab)
         self.received = 0
+        self.last_frame = time.monotonic()
         self.keep_frames = False
-        self.frames: list[bytes] = []
+        self.frames: list[tuple[float, bytes]] = []
         self.page.page.on("websocket", self._on_websocket)
         path = self.lab.put_notebook("bench", [SETUP.format(base=wire.openai_base_url), "pass"])
         self.page.open(path)
@@ -247,9 +303,11 @@ class Bench:
     def _on_websocket(self, ws: Any) -> None:
         def count(payload: str | bytes) -> None:
             data = payload.encode() if isinstance(payload, str) else payload
+            now = time.monotonic()
             self.received += len(data)
+            self.last_frame = now
             if self.keep_frames:
-                self.frames.append(data)
+                self.frames.append((now, data))
 
         ws.on("framereceived", count)
 
@@ -297,24 +355,39 @@ class Bench:
         page.evaluate(WATCH, [SELECTORS[kind], markers])
         self.received = 0
         self.frames = []
-        self.keep_frames = kind == "ours"
+        self.keep_frames = True
         started = time.time()
         self.page.run_cell(1)
         cap = DISPLAY_CAP if kind == "display" else 30 + 2 * len(text) / CHUNK * DELAY
-        done = None
+        # The end as the DOM shows it: the full text, and for ours the view's status "done".
+        ended = "w.done !== null" + (" && w.statusDone !== null" if kind == "ours" else "")
+        watch: dict[str, Any] = {}
         while time.time() - started < cap:
             page.wait_for_timeout(100)
-            done = page.evaluate("window.__bench.done")
-            if done is not None:
+            if page.evaluate(f"(w => {ended})(window.__bench)"):
+                break
+        if page.evaluate("window.__bench.done") is None and kind == "display":
+            self.lab.api("POST", f"/api/kernels/{self.page.kernel_id}/interrupt")
+        # Then whatever the end brings (state updates, the saved copy, a view rebuilt...): watch
+        # on until neither the websocket nor the output's DOM has changed for QUIET s.
+        quiet_cap = time.monotonic() + QUIET_CAP
+        while time.monotonic() < quiet_cap:
+            page.wait_for_timeout(200)
+            dom_quiet = page.evaluate(
+                "(performance.timeOrigin + performance.now() - (window.__bench.last ?? 0)) / 1000"
+            )
+            if time.monotonic() - self.last_frame >= QUIET and dom_quiet >= QUIET:
                 break
         received = self.received
+        last_frame = self.clock + self.last_frame
         self.keep_frames = False
+        frames, self.frames = self.frames, []
         watch = page.evaluate("window.__bench")  # waits for a busy page to catch up
-        if watch["done"] is not None:
-            done = watch["done"]
         page.evaluate("window.__benchStop()")
-        if done is None and kind == "display":
-            self.lab.api("POST", f"/api/kernels/{self.page.kernel_id}/interrupt")
+        done, status_done = watch["done"], watch["statusDone"]
+        final = None if done is None else max(done, status_done or 0) if kind == "ours" else done
+        if kind == "ours" and status_done is None:
+            final = None
         self.page.wait_idle(120)
         requests = self.wire._call("GET", "/control/requests")
         kernel_end = self.kernel("BENCH.get('end')")
@@ -334,9 +407,16 @@ class Bench:
             for found, end in zip(watch["found"], ends, strict=False)
         ]
         server_late = max(t - (sent[0] + k * DELAY) for k, t in enumerate(sent))
-        flow = (watch["last"] - watch["first"]) / 1000 if watch["first"] else None
+        flow = (done - watch["first"]) / 1000 if watch["first"] and done else None
         answer_bytes = utf8_len(text)
-        to_done = done / 1000 - started if done is not None else None
+        to_done = final / 1000 - started if final is not None else None
+        msgs = parse_frames(frames)
+        got = tally(msgs, text)
+
+        def since(t: float | None) -> float | None:
+            return None if t is None else t / 1000 - sent[-1]
+
+        first_text = watch["found"][0] if watch["found"] else None
         result = {
             "kind": kind,
             "size": size,
@@ -346,19 +426,32 @@ class Bench:
             "answer_bytes": answer_bytes,
             "ws_bytes": received,
             "bytes_ratio": received / answer_bytes,
-            "lag_s": (done / 1000 - sent[-1]) if done is not None else None,
+            "copies": got["copies"],
+            "answer_payload_ratio": got["answer_payload_ratio"],
+            "lag_s": since(final),
+            "text_lag_s": since(done),
+            "status_lag_s": since(status_done),
+            "saved_copy_lag_s": since(watch["saved"]),
+            "dom_settled_lag_s": since(watch["last"]),
+            "ws_last_frame_lag_s": last_frame - sent[-1],
+            "views_created": watch["views"],
+            "loading_widget_shown": len(watch["loading"]),
+            "loading_widget_after_text": sum(
+                1 for t in watch["loading"] if first_text is not None and t >= first_text
+            ),
             "kernel_behind_s": (kernel_end - sent[-1]) if kernel_end else None,
             "server_late_max_s": server_late,
             "server_end_vs_schedule_s": sent[-1] - scheduled_end,
-            "redraw_frames": watch["frames"],
+            "redraw_frames": watch["framesAtDone"],
             "flow_s": flow,
-            "redraws_per_s": watch["frames"] / flow if flow else None,
+            "redraws_per_s": (watch["framesAtDone"] or 0) / flow if flow else None,
             "latency_p50_s": percentile(latencies, 0.5),
             "latency_p95_s": percentile(latencies, 0.95),
             "markers_seen": len(watch["found"]),
             "markers": len(markers),
             "scheduled_stream_s": (pieces + 3) * DELAY,
-            "ws_frames_by_type": frame_breakdown(self.frames),
+            "ws_frames_by_type": frame_breakdown(msgs) if kind != "display" else None,
+            "ws_by_category": got["by_category"],
         }
         print(f"   {kind} {size // 1000} KB: {result}", flush=True)
         return result
@@ -389,14 +482,37 @@ def run() -> list[Row]:
     results = measure()
     by = {(r["kind"], r["size"]): r for r in results}
     rows: list[Row] = []
+    figure = "4 lab end to end"
     for size in SIZES:
         ours = by[("ours", size)]
         base = by.get(("print", size))
         shown = by.get(("display", size))
         kb = f"{size // 1000} KB"
+        part = {k: v["bytes"] / ours["answer_bytes"] for k, v in ours["ws_by_category"].items()}
         rows.append(
             Row(
-                figure="4 lab end to end",
+                figure=figure,
+                case=f"{kb}: copies of the answer on the wire vs print",
+                ours=ours["copies"],
+                baseline=base["copies"] if base else None,
+                ratio=ratio(ours["copies"], base["copies"] if base else None),
+                goal=f"ours <= {COPIES_GOAL:g}, 1 view, no 'Loading widget' after text",
+                met=ours["copies"] <= COPIES_GOAL + 0.01
+                and ours["views_created"] == 1
+                and ours["loading_widget_after_text"] == 0,
+                unit="answer crossings (delta text / answer + whole-answer messages)",
+                note=(
+                    f"views created {ours['views_created']}, 'Loading widget' after text "
+                    f"{ours['loading_widget_after_text']}; payload {ours['answer_payload_ratio']:.2f}x"
+                    f" the answer's bytes (deltas {part.get('deltas', 0):.2f}x, saved copy "
+                    f"{part.get('saved copy', 0):.2f}x with envelopes)"
+                ),
+                details={"ours": ours, "print": base, "display": shown},
+            )
+        )
+        rows.append(
+            Row(
+                figure=figure,
                 case=f"{kb}: ws bytes / answer byte vs print",
                 ours=ours["bytes_ratio"],
                 baseline=base["bytes_ratio"] if base else None,
@@ -405,7 +521,7 @@ def run() -> list[Row]:
                 met=None
                 if base is None
                 else ours["bytes_ratio"] <= BYTES_GOAL * base["bytes_ratio"],
-                unit="websocket bytes received by the page / answer bytes",
+                unit="websocket bytes received by the page to the quiet end / answer bytes",
                 note=(
                     ""
                     if shown is None
@@ -419,26 +535,25 @@ def run() -> list[Row]:
                         f"/{shown['markers']} markers)"
                     )
                 ),
-                details={"ours": ours, "print": base, "display": shown},
             )
         )
         lag_ok = ours["lag_s"] is not None and ours["lag_s"] <= LAG_GOAL
         rows.append(
             Row(
-                figure="4 lab end to end",
-                case=f"{kb}: lag after last byte vs print",
+                figure=figure,
+                case=f"{kb}: last byte to final DOM vs print",
                 ours=ours["lag_s"],
                 baseline=base["lag_s"] if base else None,
                 ratio=ratio(ours["lag_s"], base["lag_s"] if base else None),
                 goal=f"ours <= {LAG_GOAL} s",
                 met=lag_ok,
-                unit="seconds from the server's last byte to the full text in the DOM",
+                unit="seconds from the server's last byte to the text complete and status done",
                 note=(
-                    f"redraws {ours['redraws_per_s'] or 0:.1f}/s (goal >= {RATE_GOAL:g}); "
-                    f"chunk->DOM p50 {fmt_s(ours['latency_p50_s'])} p95 "
-                    f"{fmt_s(ours['latency_p95_s'])}; print p50 "
-                    f"{fmt_s(base['latency_p50_s'] if base else None)}; kernel behind "
-                    f"{fmt_s(ours['kernel_behind_s'])}"
+                    f"saved copy in DOM {fmt_s(ours['saved_copy_lag_s'])}, settled "
+                    f"{fmt_s(ours['dom_settled_lag_s'])}; redraws "
+                    f"{ours['redraws_per_s'] or 0:.1f}/s (goal >= {RATE_GOAL:g}); chunk->DOM p50 "
+                    f"{fmt_s(ours['latency_p50_s'])} p95 {fmt_s(ours['latency_p95_s'])}; print "
+                    f"p50 {fmt_s(base['latency_p50_s'] if base else None)}"
                     + ("" if ours["done"] else "; OURS DID NOT FINISH")
                 ),
             )

@@ -14,9 +14,10 @@ deltas, state updates, the saved copy — divided by the answer's UTF-8 bytes. R
 and the cell's own `status`/`execute_input` messages, which any cell costs.
 
 Copies of the answer: how many times the whole answer crossed — the characters carried by
-deltas and snapshots over the answer's, plus one for each display message that holds the whole
-answer (its end marker) — next to the bytes those payloads take (the saved copy is HTML, larger
-than the markdown).
+deltas, snapshots (and, for the baselines of the lab figure, `print`'s stream messages and
+partial `text/markdown` outputs) over the answer's, plus one for each display message that holds
+the whole answer (its end marker) — next to the bytes those payloads take (the saved copy is
+HTML, larger than the markdown).
 
 One more case streams 10 KB at a chat model's speed (400 characters/s, about 100 tokens/s): there
 each update carries little text, so the per-message envelope shows.
@@ -125,9 +126,15 @@ def tally(msgs: list[IopubMessage], answer: str) -> dict[str, Any]:
                 if isinstance(value, str) and MARK in value:  # a synced copy of the text
                     text_chars += len(value)
                     payload += utf8_len(value)
+        elif m.msg_type == "stream":  # print()'s output
+            text_chars += len(m.content.get("text") or "")
+            payload += utf8_len(m.content.get("text") or "")
         elif _carries_answer(m):
             whole += 1
             payload += sum(utf8_len(str(v)) for v in data.values())
+        elif isinstance(data, dict) and isinstance(data.get("text/markdown"), str):
+            text_chars += len(data["text/markdown"])  # a partial answer, display().update()
+            payload += utf8_len(data["text/markdown"])
     answer_bytes = utf8_len(answer)
     total = sum(b for _, b in by.values())
     return {
