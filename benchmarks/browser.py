@@ -42,6 +42,8 @@ NAIVE_END_WINDOW = 320
 #: Characters per (untimed) delta between windows.
 FILL = 2_000
 GOAL = 2.0
+#: The end of a stream is one frame; over 50 ms it is a long task.
+END_GOAL_MS = 50.0
 ORIGIN = "http://bench.invalid"
 STATIC = REPO_ROOT / "src" / "llmwidgets" / "static"
 MARKDOWN_IT = REPO_ROOT / "js" / "node_modules" / "markdown-it" / "dist" / "browser"
@@ -119,8 +121,11 @@ async function timed(updates) {
  * Ours: the whole answer through the view. In each timed window (`windows`: start offsets, `win`
  * chars long) the text goes in `delta`-char updates, one per frame, each rendered at once
  * (`view.markdown.flush()`, which the view would otherwise run in its own rAF callback). Between
- * windows it goes in `fill`-char deltas, each rendered and laid out, untimed, so the page holds
- * the same blocks as after a stream of small deltas.
+ * windows (and after the last) it goes in `fill`-char deltas, each rendered and laid out,
+ * untimed, so the page holds the same blocks as after a stream of small deltas. Then the end,
+ * timed as one more frame: the kernel's last state update (metrics, then status "done"), which
+ * makes the view finalize the markdown (and re-render it whole if it has reference-style link
+ * definitions).
  */
 async function ours(text, delta, win, windows, fill) {
   const el = document.getElementById("ours");
@@ -134,13 +139,16 @@ async function ours(text, delta, win, windows, fill) {
     model.emit("msg:custom", { type: "delta", seq: ++seq, text: piece });
     view.markdown.flush();
   };
-  const result = {};
-  let i = 0;
-  for (const at of windows) {
+  const fillTo = (at) => {
     for (; i < at; i += Math.min(fill, at - i)) {
       send(text.slice(i, Math.min(i + fill, at)));
       layout();
     }
+  };
+  const result = {};
+  let i = 0;
+  for (const at of windows) {
+    fillTo(at);
     const updates = [];
     for (; i < Math.min(at + win, text.length); i += delta) {
       const piece = text.slice(i, i + delta);
@@ -148,11 +156,26 @@ async function ours(text, delta, win, windows, fill) {
     }
     result[at] = await timed(updates);
   }
-  const ok = view.text === text.slice(0, i);
+  fillTo(text.length);
+  const ok = view.text === text;
+  // The end: count and time each finalize() it causes.
+  const finalize = view.markdown.finalize.bind(view.markdown);
+  const finals = [];
+  view.markdown.finalize = () => {
+    const t0 = performance.now();
+    finalize();
+    finals.push(performance.now() - t0);
+  };
+  const end = await timed([() => {
+    model.set("metrics", { output_tokens: text.length >> 2, estimated: false, elapsed: 60 });
+    model.set("status", "done");
+  }]);
   const blocks = el.querySelectorAll(".llmw-block").length;
+  const endOk = view.text === text && blocks > 0;
   el.replaceChildren();
   cleanup();
-  return { windows: result, ok, blocks, updates: seq };
+  return { windows: result, end: { ...end, finalize_ms: finals, ok: endOk }, ok, blocks,
+    updates: seq };
 }
 
 /** Baseline: markdown-it re-renders the whole text into the container on each delta. */
@@ -196,6 +219,18 @@ def serve_page(page: Any) -> None:
     page.route(f"{ORIGIN}/**", serve)
 
 
+REFERENCES = (
+    "\n\nSources: [the guide][guide] and [the spec][spec].\n\n"
+    "[guide]: https://example.com/guide\n[spec]: https://example.com/spec\n"
+)
+
+
+def with_references(size: int) -> str:
+    """An answer of about `size` characters, cut after a section, ending with link definitions."""
+    text = markdown_answer(size)
+    return text[: text.rindex("\n## Section")] + REFERENCES
+
+
 def measure() -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -229,12 +264,17 @@ def measure() -> dict[str, Any]:
             naive = page.evaluate(
                 "([t, d, at]) => bench.naive(t, d, at)", [text, DELTA, naive_windows]
             )
+            # The same length with reference-style links: the end re-renders the whole text.
+            refs = page.evaluate(
+                "([t, d, w, f]) => bench.ours(t, d, w, [], f)",
+                [with_references(SIZE), DELTA, WINDOW, FILL],
+            )
             if errors:
                 ours["page_errors"] = errors
             version = browser.version
         finally:
             browser.close()
-    return {"ours": ours, "naive": naive, "chromium": version}
+    return {"ours": ours, "naive": naive, "ours_with_references": refs, "chromium": version}
 
 
 def frame_ms(result: dict[str, Any], at: int) -> float:
@@ -250,7 +290,8 @@ def run() -> list[Row]:
     o_mid = frame_ms(ours, SIZE // 2)
     lost = "" if ours["ok"] else "; OURS LOST TEXT"
     details = {**got, "delta_chars": DELTA, "window_chars": WINDOW, "fill_chars": FILL}
-    return [
+    refs = got["ours_with_references"]
+    rows = [
         Row(
             figure="3 browser cost/update",
             case=f"{SIZE // 1000} KB markdown: end / start",
@@ -282,3 +323,25 @@ def run() -> list[Row]:
             ),
         ),
     ]
+    for name, got_end in [("", ours["end"]), (" with reference links", refs["end"])]:
+        frame = float(got_end["total"]["median"])
+        calls = got_end["finalize_ms"]
+        rows.append(
+            Row(
+                figure="3 browser cost/update",
+                case=f"end of a {SIZE // 1000} KB answer{name} vs markdown-it update",
+                ours=frame,
+                baseline=n_end,
+                ratio=ratio(frame, n_end),
+                goal=f"ours <= {END_GOAL_MS:g} ms (no long task)",
+                met=frame <= END_GOAL_MS and bool(got_end["ok"]),
+                unit="ms, one frame: the last state update, finalize() and any re-render",
+                note=(
+                    f"finalize() ran {len(calls)}x: "
+                    + ", ".join(f"{c:.0f}" for c in calls)
+                    + f" ms; script {got_end['script']['median']:.0f} ms"
+                    + ("" if got_end["ok"] else "; TEXT WRONG AT THE END")
+                ),
+            )
+        )
+    return rows
