@@ -43,7 +43,11 @@ def build(wire: Any) -> nbformat.NotebookNode:
     ]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 
@@ -62,7 +66,9 @@ def test_a_saved_notebook_holds_no_api_key_anywhere(
     nbformat.write(nb, path)
     saved = path.read_text()
 
-    keys = {r.headers.get("authorization", r.headers.get("x-api-key")) for r in wire_server.requests}
+    keys = {
+        r.headers.get("authorization", r.headers.get("x-api-key")) for r in wire_server.requests
+    }
     assert keys & {SECRET, f"Bearer {SECRET}"}  # the key was sent...
     assert "Authentication failed" in saved  # ...the failures are in the notebook...
     assert "widget-state" in saved  # ...and so is the widget state
