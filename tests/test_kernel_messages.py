@@ -67,3 +67,20 @@ def test_a_stream_costs_three_state_updates_start_streaming_end(kernel: Kernel) 
         if m["content"]["data"].get("method") == "update"
     ]
     assert [u.get("status") for u in updates] == ["waiting", "streaming", "done"]
+
+
+def test_an_awaited_answer_sends_its_saved_copy_once(kernel: Kernel) -> None:
+    """The end fills the slot; awaiting in the same cell must not send the copy again."""
+    ex = kernel.execute(STREAM, timeout=60)
+    view, slot = ex.of_type("display_data")
+    (update,) = ex.of_type("update_display_data")
+    assert update["transient"]["display_id"] == slot["transient"]["display_id"]
+    assert "display_id" not in view.get("transient", {})  # the live view is never updated
+    assert "<li>" in update["data"]["text/html"] or "<p>" in update["data"]["text/html"]
+
+
+def test_a_wait_magic_sends_its_saved_copy_once(kernel: Kernel) -> None:
+    kernel.execute("%load_ext llmwidgets")
+    ex = kernel.execute("%%llm replay:short -O delay=0.002 --wait\nhi", timeout=60)
+    assert len(ex.of_type("display_data")) == 2
+    assert len(ex.of_type("update_display_data")) == 1
