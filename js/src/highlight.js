@@ -9,7 +9,9 @@ import cpp from "highlight.js/lib/languages/cpp";
 import csharp from "highlight.js/lib/languages/csharp";
 import css from "highlight.js/lib/languages/css";
 import diff from "highlight.js/lib/languages/diff";
+import dockerfile from "highlight.js/lib/languages/dockerfile";
 import go from "highlight.js/lib/languages/go";
+import ini from "highlight.js/lib/languages/ini";
 import java from "highlight.js/lib/languages/java";
 import javascript from "highlight.js/lib/languages/javascript";
 import json from "highlight.js/lib/languages/json";
@@ -27,23 +29,63 @@ import swift from "highlight.js/lib/languages/swift";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import ini from "highlight.js/lib/languages/ini";
-import dockerfile from "highlight.js/lib/languages/dockerfile";
 
 /** name -> definition; each is registered with hljs the first time it is needed. */
 const LANGUAGES = {
-  bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php,
-  python, "python-repl": pythonRepl, r, ruby, rust, shell, sql, swift, typescript, xml,
-  yaml, ini, dockerfile,
+  bash,
+  c,
+  cpp,
+  csharp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  kotlin,
+  markdown,
+  php,
+  python,
+  "python-repl": pythonRepl,
+  r,
+  ruby,
+  rust,
+  shell,
+  sql,
+  swift,
+  typescript,
+  xml,
+  yaml,
+  ini,
+  dockerfile,
 };
 
 /** Common names models write after ``` that hljs only knows as aliases. */
 const ALIASES = {
-  py: "python", python3: "python", js: "javascript", jsx: "javascript", mjs: "javascript",
-  ts: "typescript", tsx: "typescript", sh: "bash", zsh: "bash", console: "shell",
-  html: "xml", svg: "xml", yml: "yaml", "c++": "cpp", cs: "csharp", rs: "rust",
-  golang: "go", kt: "kotlin", rb: "ruby", toml: "ini", jsonc: "json", md: "markdown",
-  docker: "dockerfile", pycon: "python-repl",
+  py: "python",
+  python3: "python",
+  js: "javascript",
+  jsx: "javascript",
+  mjs: "javascript",
+  ts: "typescript",
+  tsx: "typescript",
+  sh: "bash",
+  zsh: "bash",
+  console: "shell",
+  html: "xml",
+  svg: "xml",
+  yml: "yaml",
+  "c++": "cpp",
+  cs: "csharp",
+  rs: "rust",
+  golang: "go",
+  kt: "kotlin",
+  rb: "ruby",
+  toml: "ini",
+  jsonc: "json",
+  md: "markdown",
+  docker: "dockerfile",
+  pycon: "python-repl",
 };
 
 /** The language named in a fence's info string, lower-cased ("" when none). */

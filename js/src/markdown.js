@@ -9,15 +9,15 @@
 // IncrementalMarkdown keeps closed blocks as DOM nodes rendered once; only the open block
 // is repaired (repair.js) and re-rendered on each update.
 
-import MarkdownIt from "markdown-it";
 import * as katexPluginModule from "@vscode/markdown-it-katex";
 import DOMPurify from "dompurify";
+import MarkdownIt from "markdown-it";
 import { BlockSplitter } from "./blocks.js";
+import { highlight, languageOf } from "./highlight.js";
 import { repairBlock } from "./repair.js";
 
 /** Closed blocks per `.llmw-group` container (see _currentGroup). */
 const GROUP_SIZE = 32;
-import { highlight, languageOf } from "./highlight.js";
 
 const katexPlugin = katexPluginModule.default?.default ?? katexPluginModule.default;
 
@@ -44,7 +44,8 @@ export function createRenderer(options = {}) {
   md.renderer.rules.fence = renderFence;
   md.use(katexPlugin, { throwOnError: false, errorColor: "#888", enableFencedBlocks: true });
   const defaultLinkOpen =
-    md.renderer.rules.link_open ?? ((tokens, idx, opts, env, self) => self.renderToken(tokens, idx, opts));
+    md.renderer.rules.link_open ??
+    ((tokens, idx, opts, _env, self) => self.renderToken(tokens, idx, opts));
   md.renderer.rules.link_open = (tokens, idx, opts, env, self) => {
     tokens[idx].attrSet("target", "_blank");
     tokens[idx].attrSet("rel", LINK_REL);
@@ -75,7 +76,7 @@ export function createRenderer(options = {}) {
 }
 
 function makePurifier(win) {
-  if (!win || !win.document) return null;
+  if (!win?.document) return null;
   const purify = DOMPurify(win);
   purify.addHook("afterSanitizeAttributes", (node) => {
     if (node.tagName === "A") {
@@ -86,7 +87,7 @@ function makePurifier(win) {
   return purify;
 }
 
-function renderFence(tokens, idx, options, env, self) {
+function renderFence(tokens, idx, _options, _env, _self) {
   const token = tokens[idx];
   const lang = languageOf(token.info);
   const highlighted = highlight(token.content, lang);
@@ -188,7 +189,7 @@ export class IncrementalMarkdown {
       const html = this.renderer.render(text);
       this._blockHtml = [];
       this.element.replaceChildren();
-    this._group = null;
+      this._group = null;
       this._openEl = null;
       this._setOpenHtml(html);
       return;

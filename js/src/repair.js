@@ -9,7 +9,8 @@
 
 // Any indentation: fences nested in list items are indented too.
 const FENCE_RE = /^(\s*)(`{3,}|~{3,})(.*)$/;
-const LIST_OR_HEADING_START_RE = /^\s*(?:[-+*]|\d{1,9}[.)])[ \t]|^ {0,3}#{1,6}[ \t]|^ {0,3}>|^\s*\|/;
+const LIST_OR_HEADING_START_RE =
+  /^\s*(?:[-+*]|\d{1,9}[.)])[ \t]|^ {0,3}#{1,6}[ \t]|^ {0,3}>|^\s*\|/;
 const PARTIAL_LINE_RE = /^ {0,3}(?:[-+*]|\d{1,9}[.)]?|#{1,6}|>)[ \t]*$/;
 const TABLE_ROW_RE = /^ {0,3}\|.*\|[ \t]*$/;
 const PARTIAL_DIVIDER_RE = /^ {0,3}[|:\- \t]*$/;
@@ -74,7 +75,7 @@ export function findOpenMathBlock(text) {
 /** Close an unclosed `$$` display-math block. */
 export function closeMathBlock(text) {
   if (!findOpenMathBlock(text)) return text;
-  return text + (text.endsWith("\n") ? "" : "\n") + "$$";
+  return `${text}${text.endsWith("\n") ? "" : "\n"}$$`;
 }
 
 /**

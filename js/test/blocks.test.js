@@ -54,7 +54,9 @@ describe("splitBlocks", () => {
 describe("block rendering matches rendering the whole text", () => {
   for (const [name, text] of SAMPLE_LIST) {
     it(`${name}: blocks rendered separately equal markdown-it on the whole text`, () => {
-      const joined = splitBlocks(text).map((b) => renderer.render(b)).join("");
+      const joined = splitBlocks(text)
+        .map((b) => renderer.render(b))
+        .join("");
       assert.equal(joined, renderer.render(text));
     });
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createRenderer } from "../src/markdown.js";
 import {
   closeFence,
   closeInline,
@@ -9,7 +10,6 @@ import {
   findOpenFence,
   repairBlock,
 } from "../src/repair.js";
-import { createRenderer } from "../src/markdown.js";
 import { literalText, makeWindow } from "./helpers.js";
 import { SAMPLE_LIST } from "./samples.js";
 
