@@ -11,7 +11,8 @@
 // (`[id]: url`) only affects links in its own block; IncrementalMarkdown re-renders the
 // whole text once at the end when the text has one.
 
-const FENCE_RE = /^(\s*)(`{3,}|~{3,})(.*)$/;
+import { FenceTracker } from "./syntax.js";
+
 const LIST_ITEM_RE = /^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)/;
 const BLANK_RE = /^[ \t]*\r?$/;
 
@@ -26,8 +27,7 @@ export class BlockSplitter {
     this._closedLength = 0;
     this._open = ""; // text of the open block, including an unfinished last line
     this._lineStart = 0; // offset in _open of the first line not yet classified
-    this._fence = null; // {ch, len} while inside a code fence
-    this._math = false; // inside a `$$` block
+    this._fences = new FenceTracker(); // inside a code fence or a `$$` block?
     this._hasContent = false; // the open block has a non-blank line
     this._isList = false; // the open block started with a list item
     this._blankPending = false; // blank line(s) seen after content
@@ -81,14 +81,8 @@ export class BlockSplitter {
 
   /** Classify one complete line; return true when a new block starts at it. */
   _line(line) {
-    if (this._fence) {
-      const t = line.trim();
-      const f = this._fence;
-      if (t.length >= f.len && t[0] === f.ch && /^(`+|~+)$/.test(t)) this._fence = null;
-      return false;
-    }
-    if (this._math) {
-      if (line.includes("$$")) this._math = false;
+    if (this._fences.inside) {
+      this._fences.line(line);
       return false;
     }
     if (BLANK_RE.test(line)) {
@@ -106,12 +100,7 @@ export class BlockSplitter {
       this._isList = LIST_ITEM_RE.test(line);
       this._hasContent = true;
     }
-    const fence = FENCE_RE.exec(line);
-    if (fence && !(fence[2][0] === "`" && fence[3].includes("`"))) {
-      this._fence = { ch: fence[2][0], len: fence[2].length };
-    } else if (line.trimStart().startsWith("$$") && countOf(line, "$$") % 2 === 1) {
-      this._math = true;
-    }
+    this._fences.line(line);
     return boundary;
   }
 }
@@ -123,14 +112,4 @@ export function splitBlocks(text) {
   const last = s.openBlock.slice(0, -1);
   if (last.length > 0) blocks.push(last);
   return blocks;
-}
-
-function countOf(s, sub) {
-  let n = 0;
-  let i = s.indexOf(sub);
-  while (i >= 0) {
-    n++;
-    i = s.indexOf(sub, i + sub.length);
-  }
-  return n;
 }
