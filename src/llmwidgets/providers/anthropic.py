@@ -9,9 +9,8 @@ before it yields no finish reason, which `stream()` reports as interrupted.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -21,33 +20,15 @@ from llmwidgets.chunks import (
     Message,
     Request,
     StreamChunk,
-    ToolCall,
     ToolCallAccumulator,
     ToolCallDelta,
     Usage,
     normalize_finish_reason,
 )
-from llmwidgets.errors import AuthenticationError
-from llmwidgets.providers._http import (
-    CallContext,
-    SDKErrors,
-    chosen_options,
-    loop_identity,
-    named_params,
-    read_api_key,
-    safe_cause,
-    sdk_kwargs,
-    translate,
-    transport_errors,
-)
+from llmwidgets.providers._chat import snapshot
+from llmwidgets.providers._http import SDKErrors, named_params
+from llmwidgets.providers._sdk import SDKProvider
 from llmwidgets.providers.base import ProviderConfig
-
-_SDK_ERRORS = SDKErrors(
-    base=anthropic.AnthropicError,
-    status=anthropic.APIStatusError,
-    timeout=anthropic.APITimeoutError,
-    connection=anthropic.APIConnectionError,
-)
 
 #: Anthropic requires max_tokens; this is what we ask for when the caller did not say.
 DEFAULT_MAX_TOKENS = 4096
@@ -60,10 +41,6 @@ def _create_params() -> frozenset[str]:
     from anthropic.resources.messages import AsyncMessages
 
     return named_params(AsyncMessages.create)
-
-
-def _snapshot(acc: ToolCallAccumulator) -> tuple[ToolCall, ...]:
-    return tuple(dataclasses.replace(c) for c in acc.calls)
 
 
 def to_anthropic_messages(
@@ -136,32 +113,113 @@ def _input_tokens(usage: Any) -> int:
     return total
 
 
-class AnthropicProvider:
+class _MessagesMapper:
+    """One stream's Messages events as `StreamChunk`s. The answer counts as finished only at
+    `message_stop`; usage comes from `message_start` and `message_delta`."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.acc = ToolCallAccumulator()
+        self.tool_index: dict[int, int] = {}  # content block index -> 0-based tool-call index
+        self.input_tokens = self.output_tokens = 0
+        self.stop_reason: str | None = None
+
+    def feed(self, event: Any) -> StreamChunk | None:
+        kind = event.type
+        if kind == "content_block_delta":
+            return self._delta(event)
+        if kind == "message_start":
+            self.model = event.message.model or self.model
+            self.input_tokens = _input_tokens(event.message.usage)
+            self.output_tokens = int(event.message.usage.output_tokens or 0)
+        elif kind == "content_block_start":
+            return self._block_start(event)
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            usage = event.usage
+            self.output_tokens = int(usage.output_tokens or self.output_tokens)
+            if getattr(usage, "input_tokens", None) is not None:
+                self.input_tokens = _input_tokens(usage)
+        elif kind == "message_stop":
+            raw = self.stop_reason or "end_turn"
+            return StreamChunk(
+                model=self.model,
+                finish_reason=normalize_finish_reason(raw),
+                raw_finish_reason=raw,
+                usage=Usage(self.input_tokens, self.output_tokens),
+                tool_calls=snapshot(self.acc) if self.acc else (),
+            )
+        # ping, content_block_stop: nothing to pass on
+        return None
+
+    def _delta(self, event: Any) -> StreamChunk | None:
+        d = event.delta
+        if d.type == "text_delta":
+            return StreamChunk(delta=d.text, model=self.model) if d.text else None
+        if d.type == "thinking_delta":
+            return StreamChunk(thinking=d.thinking, model=self.model) if d.thinking else None
+        if d.type == "input_json_delta" and event.index in self.tool_index and d.partial_json:
+            self.acc.add(ToolCallDelta(self.tool_index[event.index], arguments=d.partial_json))
+            return StreamChunk(model=self.model, tool_calls=snapshot(self.acc))
+        return None  # signature deltas, or JSON for a block we do not track
+
+    def _block_start(self, event: Any) -> StreamChunk | None:
+        block = event.content_block
+        if block.type == "tool_use":
+            index = self.tool_index[event.index] = len(self.tool_index)
+            given = getattr(block, "input", None)
+            self.acc.add(
+                ToolCallDelta(
+                    index,
+                    id=block.id,
+                    name=block.name,
+                    arguments=json.dumps(given) if given else "",
+                )
+            )
+            return StreamChunk(model=self.model, tool_calls=snapshot(self.acc))
+        if block.type == "text" and block.text:
+            return StreamChunk(delta=block.text, model=self.model)
+        return None
+
+
+class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     """Streams Claude answers: text, thinking (kept apart), tool calls and usage."""
 
-    def __init__(self, config: ProviderConfig) -> None:
-        self.config = config
-        self.name = config.name
-        self.label = "Anthropic"
-        self.note = ""
-        self.env_var = config.api_key_env or "ANTHROPIC_API_KEY"
-        self.base_url = config.base_url
-        self._client: anthropic.AsyncAnthropic | None = None
-        self._client_loop: object = None
+    sdk_errors = SDKErrors(
+        base=anthropic.AnthropicError,
+        status=anthropic.APIStatusError,
+        timeout=anthropic.APITimeoutError,
+        connection=anthropic.APIConnectionError,
+    )
+    timeout_type = anthropic.Timeout
+    default_base_url = DEFAULT_BASE_URL
 
-    def _get_client(self) -> anthropic.AsyncAnthropic:
-        """One client per provider, remade if the key changed or we are on another event loop."""
-        key = read_api_key(self.name, self.label, self.env_var)
-        loop = loop_identity()
-        if self._client is None or self._client.api_key != key or self._client_loop is not loop:
-            self._client = anthropic.AsyncAnthropic(
-                api_key=key,
-                base_url=self.base_url,
-                max_retries=0,
-                default_headers=dict(self.config.headers) or None,
-            )
-            self._client_loop = loop
-        return self._client
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(
+            config,
+            label="Anthropic",
+            env_var=config.api_key_env or "ANTHROPIC_API_KEY",
+            base_url=config.base_url,
+        )
+
+    def _new_client(self, key: str) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=self.base_url,
+            max_retries=0,
+            default_headers=dict(self.config.headers) or None,
+        )
+
+    @classmethod
+    def _named_params(cls) -> frozenset[str]:
+        # 2.x dropped temperature, top_p and top_k from the signature: they go in extra_body.
+        return _create_params()
+
+    async def _create(self, client: anthropic.AsyncAnthropic, kwargs: dict[str, Any]) -> Any:
+        return await client.messages.create(**kwargs)
+
+    def _mapper(self, request: Request) -> _MessagesMapper:
+        return _MessagesMapper(request.model)
 
     def _options(self, request: Request) -> dict[str, Any]:
         """Config and call options; OpenAI's `stop` is taken as `stop_sequences`, and a single
@@ -174,9 +232,8 @@ class AnthropicProvider:
             options["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
         return options
 
-    def _kwargs(self, request: Request) -> dict[str, Any]:
-        """The `messages.create` arguments: fields this SDK release does not name (2.x dropped
-        temperature, top_p, top_k) go in extra_body, so every option reaches the API."""
+    def _body(self, request: Request) -> dict[str, Any]:
+        """The `messages.create` fields: system apart, tools in Anthropic's shape."""
         system, messages = to_anthropic_messages(request.messages, request.system)
         body: dict[str, Any] = {
             "model": request.model,
@@ -191,89 +248,4 @@ class AnthropicProvider:
         if request.tools:
             body["tools"] = to_anthropic_tools(request.tools)
         body.update(self._options(request))
-        kwargs = sdk_kwargs(body, _create_params())
-        kwargs["timeout"] = anthropic.Timeout(request.timeout, connect=min(request.timeout, 10.0))
-        return kwargs
-
-    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
-        try:
-            client = self._get_client()
-        except AuthenticationError as err:
-            err.model = request.model
-            raise
-        ctx = CallContext(
-            provider=self.name,
-            label=self.label,
-            model=request.model,
-            base_url=str(client.base_url).rstrip("/") or DEFAULT_BASE_URL,
-            env_var=self.env_var,
-            timeout=request.timeout,
-            options=chosen_options(request, self.config.options),
-        )
-        raw_errors = (_SDK_ERRORS.base, *transport_errors())
-        try:
-            sdk_stream = await client.messages.create(**self._kwargs(request))
-        except raw_errors as exc:
-            raise translate(exc, ctx, _SDK_ERRORS, started=False) from safe_cause(exc)
-
-        model = request.model
-        acc = ToolCallAccumulator()
-        tool_index: dict[int, int] = {}  # content block index -> 0-based tool-call index
-        input_tokens = output_tokens = 0
-        stop_reason: str | None = None
-        try:
-            async with sdk_stream:
-                async for event in sdk_stream:
-                    kind = event.type
-                    if kind == "content_block_delta":
-                        d = event.delta
-                        if d.type == "text_delta":
-                            if d.text:
-                                yield StreamChunk(delta=d.text, model=model)
-                        elif d.type == "thinking_delta":
-                            if d.thinking:
-                                yield StreamChunk(thinking=d.thinking, model=model)
-                        elif d.type == "input_json_delta":
-                            if event.index in tool_index and d.partial_json:
-                                acc.add(
-                                    ToolCallDelta(tool_index[event.index], arguments=d.partial_json)
-                                )
-                                yield StreamChunk(model=model, tool_calls=_snapshot(acc))
-                    elif kind == "message_start":
-                        model = event.message.model or model
-                        input_tokens = _input_tokens(event.message.usage)
-                        output_tokens = int(event.message.usage.output_tokens or 0)
-                    elif kind == "content_block_start":
-                        block = event.content_block
-                        if block.type == "tool_use":
-                            index = tool_index[event.index] = len(tool_index)
-                            given = getattr(block, "input", None)
-                            acc.add(
-                                ToolCallDelta(
-                                    index,
-                                    id=block.id,
-                                    name=block.name,
-                                    arguments=json.dumps(given) if given else "",
-                                )
-                            )
-                            yield StreamChunk(model=model, tool_calls=_snapshot(acc))
-                        elif block.type == "text" and block.text:
-                            yield StreamChunk(delta=block.text, model=model)
-                    elif kind == "message_delta":
-                        stop_reason = event.delta.stop_reason or stop_reason
-                        usage = event.usage
-                        output_tokens = int(usage.output_tokens or output_tokens)
-                        if getattr(usage, "input_tokens", None) is not None:
-                            input_tokens = _input_tokens(usage)
-                    elif kind == "message_stop":
-                        raw = stop_reason or "end_turn"
-                        yield StreamChunk(
-                            model=model,
-                            finish_reason=normalize_finish_reason(raw),
-                            raw_finish_reason=raw,
-                            usage=Usage(input_tokens, output_tokens),
-                            tool_calls=_snapshot(acc) if acc else (),
-                        )
-                    # ping, content_block_stop, signature deltas: nothing to pass on
-        except raw_errors as exc:
-            raise translate(exc, ctx, _SDK_ERRORS, started=True) from safe_cause(exc)
+        return body
