@@ -17,6 +17,7 @@ import pytest
 
 from llmwidgets import pricing
 from llmwidgets.errors import ConfigurationError, ProviderError
+from llmwidgets.providers.local import INSTALL_HINT, offline_available
 from llmwidgets.widgets.compare import (
     GRID_COLUMNS,
     CompareWidget,
@@ -353,6 +354,40 @@ async def test_the_summary_html_escapes_labels_and_never_holds_model_output(wire
     assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary
     assert "model output" not in summary
     assert "var(--jp-" in summary
+
+
+# -- the offline model -------------------------------------------------------------------------
+offline = pytest.mark.skipif(not offline_available(), reason=f"needs: {INSTALL_HINT}")
+
+
+def status_changes(w: CompareWidget) -> list[list[str]]:
+    """Each pane's status after its start ("waiting"), as it changes."""
+    seen: list[list[str]] = [[] for _ in w.panes]
+    for changes, pane in zip(seen, w.panes, strict=True):
+        pane.observe(lambda change, changes=changes: changes.append(change["new"]), "status")
+    return seen
+
+
+@offline
+async def test_a_pane_waiting_for_the_busy_offline_model_says_queued():
+    w = compare(["local:smollm2", "local:smollm2"], "Name a colour.", max_tokens=30)
+    seen = status_changes(w)
+    await ended(w, timeout=120)
+    # The embedded model answers one request at a time: the second pane waits its turn.
+    assert sorted(seen) == [["queued", "waiting", "streaming", "done"], ["streaming", "done"]]
+
+
+@offline
+async def test_a_queued_offline_pane_stops_at_once():
+    w = compare(["local:smollm2", "local:smollm2"], "Count to twenty.", max_tokens=60)
+    await until(lambda: "queued" in [p.status for p in w.panes], timeout=60)
+    queued = next(p for p in w.panes if p.status == "queued")
+    other = next(p for p in w.panes if p is not queued)
+    queued.stop()
+    await until(lambda: queued.status == "stopped")
+    assert other.status != "done"  # it stopped without waiting for its turn
+    await ended(w, timeout=120)
+    assert queued.text == "" and other.status == "done"
 
 
 # -- options -----------------------------------------------------------------------------------

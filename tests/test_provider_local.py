@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -252,6 +253,42 @@ async def test_concurrent_streams_are_both_answered(provider: LocalProvider) -> 
     for chunks in (first, second):
         assert "".join(c.delta for c in chunks).strip()
         assert chunks[-1].finish_reason is not None
+
+
+async def test_a_stream_waiting_for_the_engine_says_it_is_queued_then_answers(
+    provider: LocalProvider, model_path: Path
+) -> None:
+    slot = local.engine_slot(model_path)
+    slot.acquire()  # as if another stream were being answered
+    stream = provider.stream(ask("Name a fruit.", max_tokens=8))
+    try:
+        first = await asyncio.wait_for(anext(stream), 10)
+    finally:
+        slot.release()
+    rest = [chunk async for chunk in stream]
+    assert first.queued is True and not first.delta
+    assert rest[0].queued is False and not rest[0].delta
+    assert "".join(c.delta for c in rest).strip()
+    assert all(c.queued is None for c in rest[1:])
+
+
+async def test_a_stream_stopped_while_queued_is_never_handed_to_the_engine(
+    engine_bodies: list[dict[str, Any]], model_path: Path
+) -> None:
+    slot = local.engine_slot(model_path)
+    slot.acquire()
+    stream = LocalProvider().stream(ask("Hi", max_tokens=2))
+    try:
+        assert (await asyncio.wait_for(anext(stream), 10)).queued is True
+        await stream.aclose()
+    finally:
+        slot.release()
+    deadline = time.monotonic() + 10
+    while any(t.name == "llmwidgets-local" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the waiting thread never took its turn"
+        await asyncio.sleep(0.01)
+    assert engine_bodies == []
+    assert not slot.locked()
 
 
 def test_the_model_is_loaded_once_per_process(model_path: Path) -> None:

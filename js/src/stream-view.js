@@ -5,13 +5,15 @@
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
 
-export const ACTIVE_STATUSES = new Set(["waiting", "streaming"]);
+// "queued": the model answers one request at a time (the embedded one) and is busy with another.
+export const ACTIVE_STATUSES = new Set(["waiting", "queued", "streaming"]);
 export const FINAL_STATUSES = new Set(["done", "stopped", "error"]);
 /** Milliseconds without data while active before the header says it is waiting for data. */
 export const QUIET_AFTER_MS = 3000;
 const STATUS_TEXT = {
   idle: "",
   waiting: "waiting…",
+  queued: "queued",
   streaming: "streaming",
   done: "done",
   stopped: "stopped",
@@ -137,16 +139,18 @@ export class StreamView {
     if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
   }
 
-  /** Show a status: "idle" | "waiting" | "streaming" | "done" | "stopped" | "error". */
+  /** Show a status: "idle" | "waiting" | "queued" | "streaming" | "done" | "stopped" | "error". */
   setStatus(status) {
     const s = status || "idle";
     const wasActive = ACTIVE_STATUSES.has(this.status);
+    const wasQueued = this.status === "queued";
     this.status = s;
     this.root.dataset.status = s;
     const active = ACTIVE_STATUSES.has(s);
     this.stopButton.disabled = !active;
     this.stopButton.textContent = "Stop"; // also after "Stopping…": the button is disabled now
-    if (active && !wasActive) this._dataAt = this.clock.now();
+    // Quiet time counts from the start, or from the end of a queue (waiting there is no stall).
+    if (active && (!wasActive || wasQueued)) this._dataAt = this.clock.now();
     this._tick();
     if (active && this._ticker === null) {
       this._ticker = this.clock.setInterval(() => this._tick(), 1000);
@@ -185,12 +189,13 @@ export class StreamView {
     const s = this.status;
     let text = STATUS_TEXT[s] ?? s;
     const quiet = now - this._dataAt;
-    if (ACTIVE_STATUSES.has(s) && quiet >= QUIET_AFTER_MS) {
+    const stalled = ACTIVE_STATUSES.has(s) && s !== "queued" && quiet >= QUIET_AFTER_MS;
+    if (stalled) {
       text = `waiting for data · ${Math.floor(quiet / 1000)} s`;
     } else if (s === "done" && this._metrics.finish_reason === "length") {
       text = "stopped: token limit";
     }
-    this.root.dataset.quiet = String(ACTIVE_STATUSES.has(s) && quiet >= QUIET_AFTER_MS);
+    this.root.dataset.quiet = String(stalled);
     if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
   }
 

@@ -159,6 +159,9 @@ class StreamChunk:
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     thinking: str = ""
+    #: Only from a provider that answers one request at a time (the embedded model): True when
+    #: this request waits for another to finish, False once it is being answered.
+    queued: bool | None = None
 
 
 @dataclass

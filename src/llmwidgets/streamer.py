@@ -23,7 +23,7 @@ from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
 from llmwidgets.stream import ChunkStream
 
-Status = Literal["idle", "waiting", "streaming", "done", "stopped", "error"]
+Status = Literal["idle", "waiting", "queued", "streaming", "done", "stopped", "error"]
 ENDED: frozenset[str] = frozenset({"done", "stopped", "error"})
 DEFAULT_FLUSH_INTERVAL = 0.05
 #: Rough characters per token, for the live estimate before the provider's exact count arrives.
@@ -70,6 +70,8 @@ class StreamSink(Protocol):
 
     def on_stream_start(self, run: StreamRun) -> None: ...
     def on_stream_delta(self, run: StreamRun, seq: int, text: str) -> None: ...
+    # Before the first token: the request was queued behind another one, or left the queue.
+    def on_stream_status(self, run: StreamRun) -> None: ...
     def on_stream_end(self, run: StreamRun) -> None: ...
 
 
@@ -179,6 +181,9 @@ class StreamRun:
             async for chunk in self.chunks:
                 if chunk.delta:
                     self._add(chunk.delta)
+                elif chunk.queued is not None and self.status in ("waiting", "queued"):
+                    self.status = "queued" if chunk.queued else "waiting"
+                    self.sink.on_stream_status(self)
         except asyncio.CancelledError:
             await self._finish("stopped")
             return
@@ -199,7 +204,7 @@ class StreamRun:
     def _add(self, delta: str) -> None:
         self._pending.append(delta)
         self._chars += len(delta)
-        if self.status == "waiting":
+        if self.status in ("waiting", "queued"):
             self.status = "streaming"
             self._flush()  # the first token goes out at once: it is what people wait for
         elif self._timer is None and self._loop is not None:

@@ -11,8 +11,10 @@ thread; after Stop the callback answers True at the next token (about 20 ms), wh
 llama.cpp task and frees the slot. One limit remains: the engine gives no callback while it reads
 the prompt, so a Stop during prompt processing (about 200 prompt tokens/s) lands at the first token.
 
-The model is loaded once per process and kept in `_ENGINES`, keyed by the resolved path. llama.cpp's
-server queues requests, so concurrent streams are served one after another rather than crash.
+The model is loaded once per process and kept in `_ENGINES`, keyed by the resolved path. It answers
+one request at a time, so concurrent streams take turns on a lock per model (`engine_slot`): one
+that has to wait says so with a `queued` chunk (a pane shows "queued"), and one stopped while it
+waits is never handed to the engine.
 xllamacpp also starts its HTTP listener; it binds 127.0.0.1 on a free port and, since nothing
 here uses it, it is locked with a random API key. Engines are shut down at interpreter exit.
 """
@@ -177,6 +179,15 @@ def load_engine(path: Path, settings: EngineSettings | None = None) -> Any:
         return engine
 
 
+_SLOTS: dict[Path, threading.Lock] = {}
+
+
+def engine_slot(path: Path) -> threading.Lock:
+    """The lock a stream holds while the engine for `path` answers it (`n_parallel` is 1)."""
+    with _ENGINES_LOCK:
+        return _SLOTS.setdefault(path, threading.Lock())
+
+
 def loaded_engines() -> list[Path]:
     """Paths of the models loaded in this process (the kernel's registry)."""
     with _ENGINES_LOCK:
@@ -200,6 +211,13 @@ _DONE = _Done()
 @dataclass
 class _Failed:
     error: BaseException
+
+
+@dataclass
+class _Queued:
+    """Put on the queue by the worker thread: waiting for the engine (True), or its turn (False)."""
+
+    waiting: bool
 
 
 def _model_label(path: Path) -> str:
@@ -260,14 +278,15 @@ class LocalProvider:
             {k: options[k] for k in _ENGINE_KEYS & options.keys()}
         )
         engine = await asyncio.to_thread(load_engine, path, settings)
+        slot = engine_slot(path)
         model = _model_label(path)
         body = build_body(request, options)
 
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any] | _Done | _Failed] = asyncio.Queue()
+        queue: asyncio.Queue[dict[str, Any] | _Done | _Failed | _Queued] = asyncio.Queue()
         stop = threading.Event()
 
-        def deliver(item: dict[str, Any] | _Done | _Failed) -> bool:
+        def deliver(item: dict[str, Any] | _Done | _Failed | _Queued) -> bool:
             try:
                 loop.call_soon_threadsafe(queue.put_nowait, item)
             except RuntimeError:  # the loop is closed: nobody is listening any more
@@ -282,7 +301,15 @@ class LocalProvider:
 
         def run() -> None:
             try:
-                engine.handle_chat_completions(body, on_chunk)
+                if not slot.acquire(blocking=False):
+                    deliver(_Queued(True))
+                    slot.acquire()
+                    deliver(_Queued(False))
+                try:
+                    if not stop.is_set():  # stopped while queued: the engine never sees it
+                        engine.handle_chat_completions(body, on_chunk)
+                finally:
+                    slot.release()
             except BaseException as exc:
                 deliver(_Failed(exc))
             finally:
@@ -298,6 +325,9 @@ class LocalProvider:
                 item = await queue.get()
                 if isinstance(item, _Done):
                     break
+                if isinstance(item, _Queued):
+                    yield StreamChunk(model=model, queued=item.waiting)
+                    continue
                 if isinstance(item, _Failed):
                     raise ProviderError(
                         f"The local engine failed: {item.error}", provider="local", model=model

@@ -205,6 +205,9 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             message["metrics"] = run.metrics().compact()
         send_custom(self, message)
 
+    def on_stream_status(self, run: StreamRun) -> None:
+        self.status = run.status  # "queued" while the model answers another request
+
     def on_stream_end(self, run: StreamRun) -> None:
         with self.hold_sync():
             self.label_note = run.chunks.note
