@@ -19,6 +19,7 @@ FIGURES = {
     "kernel": "benchmarks.kernel",
     "browser": "benchmarks.browser",
     "lab": "benchmarks.lab",
+    "end": "benchmarks.end",
     "concurrency": "benchmarks.concurrency",
     "offline": "benchmarks.offline",
     "soak": "benchmarks.soak",
