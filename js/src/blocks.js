@@ -7,9 +7,9 @@
 // are classified, and each line is looked at once: the cost of an append is the size of
 // the appended text, not of the whole answer.
 //
-// Known inaccuracy (documented in js/README.md): a reference-style link definition
-// (`[id]: url`) only affects links in its own block; IncrementalMarkdown re-renders the
-// whole text once at the end when the text has one.
+// Known inaccuracy while streaming (documented in js/README.md): a link reference
+// definition (`[id]: url`) only reaches links in its own block. IncrementalMarkdown
+// re-renders the whole text once at the end when markdown-it found one in any block.
 
 import { FenceTracker } from "./syntax.js";
 

@@ -1,6 +1,7 @@
 // Syntax highlighting with highlight.js core and a fixed set of common languages
-// (registered on first use, so startup pays nothing). No auto-detection: it is slow and
-// its guess changes while a code block streams in.
+// (registered on first use, so startup pays nothing; with the languages each one embeds, as
+// TSX embeds XML, so a block highlights the same whichever block came before it).
+// No auto-detection: it is slow and its guess changes while a code block streams in.
 
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
@@ -98,6 +99,29 @@ export function highlight(code, lang) {
   const name = ALIASES[lang] ?? lang;
   const def = LANGUAGES[name];
   if (!def) return null;
-  if (!hljs.getLanguage(name)) hljs.registerLanguage(name, def);
+  register(name);
   return hljs.highlight(code, { language: name, ignoreIllegals: true }).value;
+}
+
+/** Register a language and, first, every known language it embeds. */
+function register(name) {
+  if (hljs.getLanguage(name)) return;
+  hljs.registerLanguage(name, LANGUAGES[name]);
+  for (const sub of subLanguages(hljs.getLanguage(name))) {
+    if (LANGUAGES[sub]) register(sub);
+  }
+}
+
+/** Names of the sub-languages a language definition refers to. */
+function subLanguages(def) {
+  const names = new Set();
+  const seen = new Set();
+  const walk = (mode) => {
+    if (!mode || typeof mode !== "object" || seen.has(mode)) return;
+    seen.add(mode);
+    for (const sub of [mode.subLanguage ?? []].flat()) names.add(sub);
+    for (const child of [mode.contains, mode.variants, mode.starts].flat()) walk(child);
+  };
+  walk(def);
+  return names;
 }

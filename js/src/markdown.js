@@ -26,7 +26,6 @@ const LINK_REL = "noopener noreferrer nofollow";
 const INLINE_IMAGE_RE = /^data:image\/(?:png|jpe?g|gif|webp);/i;
 const REMOTE_IMAGE_TITLE =
   "Image not loaded: answers never make the browser fetch a URL by themselves. Click to open it.";
-const REFERENCE_DEFINITION_RE = /^ {0,3}\[[^\]\n]+\]:[ \t]*\S/m;
 const SANITIZE_CONFIG = {
   ADD_ATTR: ["target", "encoding"],
   ADD_TAGS: ["semantics", "annotation"], // KaTeX's MathML keeps its TeX source
@@ -67,9 +66,12 @@ export function createRenderer(options = {}) {
   const purify = makePurifier(options.window ?? globalThis.window);
   return {
     md,
-    /** Render markdown source to sanitized HTML. */
-    render(src) {
-      const html = md.render(src);
+    /**
+     * Render markdown source to sanitized HTML. `env` is markdown-it's: after the call,
+     * `env.references` holds the link reference definitions the source has.
+     */
+    render(src, env = {}) {
+      const html = md.render(src, env);
       return purify ? purify.sanitize(html, SANITIZE_CONFIG) : html;
     },
   };
@@ -101,6 +103,11 @@ function renderFence(tokens, idx, _options, _env, _self) {
     `<span class="llmw-copy-slot"></span></div>` +
     `<pre><code class="${codeClass}">${body}</code></pre></div>\n`
   );
+}
+
+/** Whether a render's env saw a link reference definition. */
+function hasReferences(env) {
+  return env.references !== undefined && Object.keys(env.references).length > 0;
 }
 
 function escapeHtml(s) {
@@ -140,6 +147,7 @@ export class IncrementalMarkdown {
     this._openHtml = "";
     this._pending = false;
     this._final = false;
+    this._references = false; // a closed block defines a link reference
     this.element.replaceChildren();
     this._group = null;
   }
@@ -179,22 +187,30 @@ export class IncrementalMarkdown {
 
   /**
    * The text is complete: render the last block without repairs, and once re-render the
-   * whole text if it has reference-style link definitions (they reach across blocks).
+   * whole text if any block defines a link reference (definitions reach across blocks).
+   * markdown-it itself says which blocks define one, so every form counts: a definition
+   * over several lines, indented, or inside a blockquote or a list item.
    */
   finalize() {
     this._final = true;
     this._pending = false;
-    const text = this._splitter.text;
-    if (this._blockHtml.length > 0 && REFERENCE_DEFINITION_RE.test(text)) {
-      const html = this.renderer.render(text);
-      this._blockHtml = [];
-      this.element.replaceChildren();
-      this._group = null;
-      this._openEl = null;
-      this._setOpenHtml(html);
+    const env = {};
+    const html = this._references ? "" : this._renderOpen(env);
+    if (this._blockHtml.length > 0 && (this._references || hasReferences(env))) {
+      this._renderWhole();
       return;
     }
-    this._setOpenHtml(this._renderOpen());
+    this._setOpenHtml(html);
+  }
+
+  /** Replace all blocks by one render of the whole text. */
+  _renderWhole() {
+    const html = this.renderer.render(this._splitter.text);
+    this._blockHtml = [];
+    this.element.replaceChildren();
+    this._group = null;
+    this._openEl = null;
+    this._setOpenHtml(html);
   }
 
   /** Render a pending update now (tests, benchmarks). */
@@ -204,10 +220,10 @@ export class IncrementalMarkdown {
     this._setOpenHtml(this._renderOpen());
   }
 
-  _renderOpen() {
+  _renderOpen(env = {}) {
     const src = this._splitter.openBlock;
     if (!src) return "";
-    return this.renderer.render(this._final ? src : repairBlock(src));
+    return this.renderer.render(this._final ? src : repairBlock(src), env);
   }
 
   _requestRender() {
@@ -218,7 +234,9 @@ export class IncrementalMarkdown {
   }
 
   _closeBlock(block) {
-    const html = this.renderer.render(block);
+    const env = {};
+    const html = this.renderer.render(block, env);
+    if (hasReferences(env)) this._references = true;
     const el = this._openEl ?? this._newBlockElement();
     if (html !== this._openHtml || !this._openEl) {
       el.innerHTML = html;

@@ -12,7 +12,7 @@ const FENCE_CLOSER_RE = /^(`+|~+)$/;
  * @returns {{ch: string, len: number} | null}
  */
 export function fenceOpener(line) {
-  const m = FENCE_RE.exec(line);
+  const m = FENCE_RE.exec(line.endsWith("\r") ? line.slice(0, -1) : line);
   if (!m || (m[2][0] === "`" && m[3].includes("`"))) return null;
   return { ch: m[2][0], len: m[2].length };
 }
