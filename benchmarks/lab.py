@@ -46,7 +46,9 @@ view), until neither the websocket nor the output's DOM has changed for `QUIET` 
   (`dom_settled_lag_s`; JupyterLab's table of contents numbers the saved copy's headings ~0.2 s
   after it lands) and the last websocket frame (`ws_last_frame_lag_s`);
 * chunk-to-DOM latency: marker seen in the DOM minus the send of its last piece, p50 / p95 over
-  the markers.
+  the markers;
+* long tasks: a `PerformanceObserver` for `longtask` entries; `longest_task_at_end_ms` is the
+  longest one from the text complete to the quiet end (0: none of 50 ms or more).
 
 Streaming 10 + 50 + 200 KB at 4 characters per ms takes 65 s a side, so this figure runs about
 3 to 4 minutes, more than the others.
@@ -86,7 +88,11 @@ WATCH = """
   const cell = window.jupyterapp.shell.currentWidget.content.widgets[1].outputArea.node;
   const w = (window.__bench = { markers, found: [], frames: 0, first: null, last: null,
     done: null, framesAtDone: null, statusDone: null, saved: null, views: 0, viewTimes: [],
-    loading: [], started: stamp() });
+    loading: [], tasks: [], started: stamp() });
+  const tasks = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.tasks.push([performance.timeOrigin + e.startTime, e.duration]);
+  });
+  tasks.observe({ type: "longtask", buffered: false });
   let next = 0, pending = false;
   const views = new WeakSet();
   const tail = () => {
@@ -144,7 +150,7 @@ WATCH = """
   });
   observer.observe(cell, { subtree: true, childList: true, characterData: true,
     attributes: true, attributeFilter: ["data-status"] });
-  window.__benchStop = () => observer.disconnect();
+  window.__benchStop = () => { observer.disconnect(); tasks.disconnect(); };
 }
 """
 
@@ -434,6 +440,10 @@ class Bench:
             "saved_copy_lag_s": since(watch["saved"]),
             "dom_settled_lag_s": since(watch["last"]),
             "ws_last_frame_lag_s": last_frame - sent[-1],
+            # Long tasks (>= 50 ms) on the page from the text complete to the quiet end.
+            "longest_task_at_end_ms": max(
+                (ms for at, ms in watch["tasks"] if done is not None and at >= done), default=0
+            ),
             "views_created": watch["views"],
             "loading_widget_shown": len(watch["loading"]),
             "loading_widget_after_text": sum(
@@ -550,7 +560,8 @@ def run() -> list[Row]:
                 unit="seconds from the server's last byte to the text complete and status done",
                 note=(
                     f"saved copy in DOM {fmt_s(ours['saved_copy_lag_s'])}, settled "
-                    f"{fmt_s(ours['dom_settled_lag_s'])}; redraws "
+                    f"{fmt_s(ours['dom_settled_lag_s'])}, longest task after "
+                    f"{ours['longest_task_at_end_ms']:.0f} ms; redraws "
                     f"{ours['redraws_per_s'] or 0:.1f}/s (goal >= {RATE_GOAL:g}); chunk->DOM p50 "
                     f"{fmt_s(ours['latency_p50_s'])} p95 {fmt_s(ours['latency_p95_s'])}; print "
                     f"p50 {fmt_s(base['latency_p50_s'] if base else None)}"
