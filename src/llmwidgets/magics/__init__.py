@@ -27,138 +27,30 @@ import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 
 from llmwidgets.chunks import Response
-from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
 from llmwidgets.errors import LLMWidgetsError
-from llmwidgets.interpolate import PromptVariableError, interpolate
+from llmwidgets.magics.call import LLMCall, parse_call
+from llmwidgets.magics.options import Format, split_line, with_options
 
-Format = Literal["markdown", "text", "code", "json"]
-FORMATS: tuple[str, ...] = ("markdown", "text", "code", "json")
+__all__ = [
+    "LLMCall",
+    "LLMMagics",
+    "code_blocks",
+    "keep_question_marks",
+    "parse_call",
+    "parse_json",
+    "register",
+    "run_magic",
+    "split_line",
+    "transform_cell",
+]
+
 HEADLESS_ENV = "LLMWIDGETS_HEADLESS"
-#: How close a line magic's first word must be to an alias to be refused as a typo of it. Higher
-#: than difflib's 0.6, since the word is usually just the prompt's first word: at 0.75, "past"
-#: would be taken for a typo of an alias `fast`; 0.8 still catches "chatbt", "judeg", "lcoal".
-TYPO_CUTOFF = 0.8
-
-#: Options of the magic line and whether each takes a value (the rest are flags).
-_VALUE_OPTIONS = {
-    "-s", "--system", "-t", "--temperature", "-m", "--max-tokens", "-o", "--out",
-    "--format", "-f", "--base-url", "--timeout", "-O", "--option",
-}  # fmt: skip
-_FLAG_OPTIONS = {"--wait", "-w", "--raw", "-r", "-h", "--help"}
-
-
-# -- parsing -----------------------------------------------------------------------------------
-@dataclass
-class LLMCall:
-    """One parsed `%%llm` / `%llm` invocation."""
-
-    models: list[str]
-    prompt: str
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    out: str | None = None
-    wait: bool = False
-    format: Format = "markdown"
-    base_url: str | None = None
-    timeout: float | None = None
-    raw: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def stream_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
-        kw: dict[str, Any] = dict(self.options)
-        for name in ("system", "temperature", "max_tokens", "base_url", "timeout"):
-            value = getattr(self, name)
-            if value is not None:
-                kw[name] = value
-        return kw
-
-
-def is_model_word(word: str, aliases: frozenset[str]) -> bool:
-    """In `%llm WORD ...`: is WORD a model rather than the first word of the prompt?"""
-    return ":" in word or word in aliases or word == DEFAULT_ALIAS
-
-
-def _defined_aliases() -> frozenset[str]:
-    try:
-        return frozenset(load_config().aliases)
-    except LLMWidgetsError:
-        return frozenset()  # a broken lockfile is reported when the model is resolved
-
-
-def split_line(
-    line: str, aliases: frozenset[str], *, all_models: bool = False
-) -> tuple[list[str], list[str], str]:
-    """Split a magic line into (option tokens, model words, rest of the line).
-
-    `all_models`: every word that is not an option is a model (the `%%llm` line holds no
-    prompt), so an unknown alias reaches resolution, which names it, and options after it
-    are still read as options.
-
-    Only the head of the line is tokenized, so a prompt after it keeps its apostrophes, quotes
-    and spacing: `%llm -t 0 chatbot What's a monad?` -> (["-t", "0"], ["chatbot"], "What's...").
-    Option values may be quoted: `-s "Answer in French"`.
-    """
-    import shlex
-
-    rest = line.replace("\r", " ").strip()
-    opts: list[str] = []
-    models: list[str] = []
-    while rest:
-        word = rest.split(None, 1)[0]
-        after = rest[len(word) :].lstrip()
-        name = word.split("=", 1)[0]
-        if word == "--":
-            rest = after
-            break
-        if name in _FLAG_OPTIONS:
-            opts.append(word)
-        elif name in _VALUE_OPTIONS:
-            opts.append(word)
-            if "=" not in word:
-                value, after = _take_value(after, shlex)
-                if value is None:
-                    raise UsageError(f"Option {word} needs a value.")
-                opts.append(value)
-        elif word.startswith("-") and len(word) > 1 and not word[1].isdigit():
-            raise UsageError(f"Unknown option {word!r}. See %%llm? for the options.")
-        elif all_models or is_model_word(word, aliases):
-            models.append(word)
-        else:
-            break
-        rest = after
-    return opts, models, rest
-
-
-def _take_value(text: str, shlex: Any) -> tuple[str | None, str]:
-    """The next (possibly quoted) word of `text`, and what follows it."""
-    if not text:
-        return None, ""
-    if text[0] in "\"'":
-        end = text.find(text[0], 1)
-        while end != -1 and text[end - 1] == "\\":
-            end = text.find(text[0], end + 1)
-        if end == -1:
-            raise UsageError(f"Unclosed quote in option value: {text!r}")
-        return shlex.split(text[: end + 1])[0], text[end + 1 :].lstrip()
-    word = text.split(None, 1)[0]
-    return word, text[len(word) :].lstrip()
-
-
-def _option_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 # -- output formats ----------------------------------------------------------------------------
@@ -227,68 +119,6 @@ def _widget_manager_connected() -> bool:
 
 
 # -- running -----------------------------------------------------------------------------------
-def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
-    """Parse the magic line and body and interpolate the prompt; raises UsageError when wrong."""
-    aliases = _defined_aliases()
-    opts, models, rest = split_line(line, aliases, all_models=cell is not None)
-    if cell is None:
-        prompt = rest
-        if not models and rest:
-            _refuse_alias_typo(rest.split(None, 1)[0], aliases)
-    else:
-        if rest:
-            models.extend(rest.split())  # the cell magic's line holds only models and options
-        prompt = cell.replace("\r\n", "\n").replace("\r", "\n")
-    parser = LLMMagics.llm.parser
-    try:
-        args = parser.parse_args(opts)
-    except SystemExit:  # -h / a bad value: argparse has printed why
-        raise UsageError("See %%llm? for the options.") from None
-    prompt = prompt.strip()
-    if not prompt:
-        raise UsageError(
-            "Nothing to ask: put the prompt in the cell under %%llm, or after the model in "
-            "%llm chatbot What is a monad?"
-        )
-    if not args.raw:
-        try:
-            prompt = interpolate(prompt, shell.user_ns)
-        except PromptVariableError as exc:
-            raise UsageError(str(exc)) from None
-    if args.out is not None and not args.out.isidentifier():
-        raise UsageError(f"-o needs a variable name, got {args.out!r}.")
-    extra = {}
-    for item in args.option or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"-O takes KEY=VALUE, got {item!r}.")
-        extra[key.strip()] = _option_value(value.strip())
-    return LLMCall(
-        models=models or [DEFAULT_ALIAS],
-        prompt=prompt,
-        system=args.system,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        out=args.out,
-        wait=args.wait,
-        format=args.format,
-        base_url=args.base_url,
-        timeout=args.timeout,
-        raw=args.raw,
-        options=extra,
-    )
-
-
-def _refuse_alias_typo(word: str, aliases: frozenset[str]) -> None:
-    """`%llm chatbt hi` would send "chatbt hi" to chatbot: refuse it before anything is sent."""
-    guess = close_alias(word, aliases, cutoff=TYPO_CUTOFF)
-    if guess is not None:
-        raise UsageError(
-            f"{word!r} is not an alias: did you mean `{guess}`? Nothing was sent. If {word!r} "
-            f"starts the prompt, name the model first: %llm {DEFAULT_ALIAS} {word} ..."
-        )
-
-
 class _Binder:
     """Binds `-o NAME` in the user namespace once the answer has ended."""
 
@@ -564,83 +394,9 @@ def _transformer(shell: Any) -> Callable[[list[str]], list[str]]:
 @magics_class
 class LLMMagics(Magics):
     @no_var_expand
-    @magic_arguments()
-    @argument(
-        "models",
-        nargs="*",
-        metavar="MODEL",
-        help="an alias from llmwidgets.toml or provider:model (default: chatbot). Several "
-        "models stream side by side.",
-    )
-    @argument("-s", "--system", help="system prompt")
-    @argument("-t", "--temperature", type=float, help="sampling temperature")
-    @argument("-m", "--max-tokens", type=int, dest="max_tokens", help="answer length limit")
-    @argument(
-        "-o",
-        "--out",
-        metavar="NAME",
-        help="when the answer ends, bind it to NAME: the Response with --format markdown, "
-        "the text / code (str) or the parsed JSON value with text / code / json. With several "
-        "models, a dict {model: value}.",
-    )
-    @argument(
-        "-w",
-        "--wait",
-        action="store_true",
-        help="keep the cell running until the answer is complete (for Run All pipelines whose "
-        "next cell reads -o). Stop and the kernel's interrupt button still work.",
-    )
-    @argument(
-        "-f",
-        "--format",
-        choices=FORMATS,
-        default="markdown",
-        help="what -o binds (default markdown: the Response)",
-    )
-    @argument("--base-url", dest="base_url", help="send to this OpenAI/Anthropic-compatible URL")
-    @argument("--timeout", type=float, help="seconds the stream may stall before it fails")
-    @argument(
-        "-O",
-        "--option",
-        action="append",
-        metavar="KEY=VALUE",
-        help="a provider option (repeatable); VALUE is read as JSON when it can be",
-    )
-    @argument("-r", "--raw", action="store_true", help="send the prompt as written: no {name}")
     @line_cell_magic
+    @with_options  # its docstring, the help `%%llm?` shows, is built from the option table
     def llm(self, line: str, cell: str | None = None) -> None:
-        """Ask a model; the answer streams into the cell as live markdown, with Stop.
-
-        Examples::
-
-            %%llm
-            Explain Python's GIL in two sentences.
-
-            %%llm fast -t 0.2 -o summary
-            Summarise this for a newcomer: {text}
-
-            %%llm openai:gpt-4o-mini anthropic:claude-haiku-4-5
-            Which is faster, a list or a tuple?
-
-            %%llm --wait --format json -o data
-            Give me three colours as a JSON list of strings.
-
-            %llm chatbot What is a monad?
-            %llm explain the error in {Out[3]}
-
-        In a line magic the first word is a model if it holds ':' or names an alias (or is
-        chatbot); otherwise the whole line is the prompt, unless the word is close to an
-        alias (`chatbt`): that is refused as a typo before anything is sent. `{name}` in the prompt is replaced by
-        the variable `name` from the notebook (`{In[3]}` and `{Out[3]}` work; `{{` is a literal
-        brace; --raw turns this off). An unknown name is an error and nothing is sent.
-
-        The cell returns at once and the answer streams afterwards. With --wait the cell runs
-        until the answer ends (it is rewritten into a top-level `await`, so the Stop button and
-        the kernel's interrupt keep working; the interrupt keeps the partial answer and raises
-        KeyboardInterrupt). Where no widget front end is attached (terminal IPython, nbclient,
-        nbconvert --execute, papermill, jupyter console) the answer is printed as plain text and
-        the cell always waits; set LLMWIDGETS_HEADLESS=1 or 0 to force either way.
-        """
         shell = self.shell
         call = parse_call(shell, line, cell)
         coro = run_call(shell, call, awaited=True)

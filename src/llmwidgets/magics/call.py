@@ -1,0 +1,109 @@
+"""From the magic's line and cell to one `LLMCall`: models, options and the interpolated prompt.
+
+Everything that can be wrong with the cell is raised here, as a UsageError, before anything is
+sent: a bad option, an empty prompt, an undefined `{name}`, a typo of an alias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
+from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.interpolate import PromptVariableError, interpolate
+from llmwidgets.magics.options import Format, parse_options, provider_options, split_line
+
+#: How close a line magic's first word must be to an alias to be refused as a typo of it. Higher
+#: than difflib's 0.6, since the word is usually just the prompt's first word: at 0.75, "past"
+#: would be taken for a typo of an alias `fast`; 0.8 still catches "chatbt", "judeg", "lcoal".
+TYPO_CUTOFF = 0.8
+
+
+@dataclass
+class LLMCall:
+    """One parsed `%%llm` / `%llm` invocation."""
+
+    models: list[str]
+    prompt: str
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    out: str | None = None
+    wait: bool = False
+    format: Format = "markdown"
+    base_url: str | None = None
+    timeout: float | None = None
+    raw: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def stream_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
+        kw: dict[str, Any] = dict(self.options)
+        for name in ("system", "temperature", "max_tokens", "base_url", "timeout"):
+            value = getattr(self, name)
+            if value is not None:
+                kw[name] = value
+        return kw
+
+
+def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
+    """Parse the magic line and body and interpolate the prompt; raises UsageError when wrong."""
+    aliases = _defined_aliases()
+    opts, models, rest = split_line(line, aliases, all_models=cell is not None)
+    if cell is None:
+        prompt = rest
+        if not models and rest:
+            _refuse_alias_typo(rest.split(None, 1)[0], aliases)
+    else:
+        if rest:
+            models.extend(rest.split())  # the cell magic's line holds only models and options
+        prompt = cell.replace("\r\n", "\n").replace("\r", "\n")
+    args = parse_options(opts)
+    prompt = prompt.strip()
+    if not prompt:
+        raise UsageError(
+            "Nothing to ask: put the prompt in the cell under %%llm, or after the model in "
+            "%llm chatbot What is a monad?"
+        )
+    if not args.raw:
+        try:
+            prompt = interpolate(prompt, shell.user_ns)
+        except PromptVariableError as exc:
+            raise UsageError(str(exc)) from None
+    if args.out is not None and not args.out.isidentifier():
+        raise UsageError(f"-o needs a variable name, got {args.out!r}.")
+    extra = provider_options(args.option)
+    return LLMCall(
+        models=models or [DEFAULT_ALIAS],
+        prompt=prompt,
+        system=args.system,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        out=args.out,
+        wait=args.wait,
+        format=args.format,
+        base_url=args.base_url,
+        timeout=args.timeout,
+        raw=args.raw,
+        options=extra,
+    )
+
+
+def _defined_aliases() -> frozenset[str]:
+    try:
+        return frozenset(load_config().aliases)
+    except LLMWidgetsError:
+        return frozenset()  # a broken lockfile is reported when the model is resolved
+
+
+def _refuse_alias_typo(word: str, aliases: frozenset[str]) -> None:
+    """`%llm chatbt hi` would send "chatbt hi" to chatbot: refuse it before anything is sent."""
+    guess = close_alias(word, aliases, cutoff=TYPO_CUTOFF)
+    if guess is not None:
+        raise UsageError(
+            f"{word!r} is not an alias: did you mean `{guess}`? Nothing was sent. If {word!r} "
+            f"starts the prompt, name the model first: %llm {DEFAULT_ALIAS} {word} ..."
+        )
