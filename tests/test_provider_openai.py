@@ -357,7 +357,7 @@ async def test_aclose_closes_the_connection_within_100ms(wire_server: WireServer
     stream = openai_provider(wire_server).stream(request("slow"))
     await stream.__anext__()
     closed_at = time.monotonic()
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     disconnect = await wire_server.until_disconnect(timeout=2)
     assert disconnect.at - closed_at < 0.1
 

@@ -232,7 +232,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                             self._record(chunk)
                             yield chunk
                     finally:
-                        await agen.aclose()  # type: ignore[attr-defined]
+                        await agen.aclose()
                 except LLMWidgetsError as exc:
                     self._annotate(exc, target)
                     if not received and i + 1 < len(targets):

@@ -11,7 +11,7 @@ Providers raise only `llmwidgets.errors` exceptions; `partial_text` is filled in
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,7 +42,8 @@ class Provider(Protocol):
     #: ("tiny offline model: answers are not reliable"); "" for ordinary providers.
     note: str
 
-    def stream(self, request: Request) -> AsyncIterator[StreamChunk]: ...
+    #: An async generator, not just an iterator: callers `aclose()` it to stop a stream at once.
+    def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]: ...
 
 
 ProviderFactory = Callable[[ProviderConfig], Provider]
