@@ -59,10 +59,6 @@ class LLMWidgetsError(Exception):
         self.alias = alias
         super().__init__(self.message)
 
-    def with_partial(self, text: str) -> LLMWidgetsError:
-        self.partial_text = text
-        return self
-
 
 class ConfigurationError(LLMWidgetsError):
     """The lockfile is unreadable, an alias is unknown, or a provider is misnamed."""
@@ -131,7 +127,11 @@ class ConfigurationWarning(UserWarning):
     """The lockfile is broken, but this call names `provider:model` and needs no alias from it."""
 
 
-class OfflineModelUnavailable(ConfigurationError):
+class OfflineModelUnavailableError(ConfigurationError):
     """The embedded model was asked for but its packages are not installed."""
 
     title = "Offline model not installed"
+
+
+#: The name before the `Error` suffix, kept so existing `except` clauses still match.
+OfflineModelUnavailable = OfflineModelUnavailableError
