@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +17,9 @@ from llmwidgets.config import (
     find_config_file,
     load_config,
     resolve,
-    zero_config_chatbot,
 )
 from llmwidgets.errors import ConfigurationError, ConfigurationWarning
+from llmwidgets.providers.discovery import zero_config_chatbot
 
 
 @pytest.fixture(autouse=True)
@@ -302,3 +304,19 @@ def test_resolution_prints_which_and_why():
     text = str(zero_config_chatbot({"OPENAI_API_KEY": "x" * 20}, local_servers=()))
     assert text.startswith("chatbot = openai:gpt-4o-mini")
     assert "OPENAI_API_KEY is set" in text
+
+
+def test_local_servers_are_probed_at_once_so_resolving_waits_one_timeout_at_most():
+    """Servers that accept a connection and never answer: each probe runs into its timeout."""
+    silent = [socket.create_server(("127.0.0.1", 0)) for _ in range(3)]
+    try:
+        servers = [
+            (f"s{i}", f"http://127.0.0.1:{s.getsockname()[1]}/v1") for i, s in enumerate(silent)
+        ]
+        started = time.monotonic()
+        res = zero_config_chatbot({}, local_servers=servers, probe_timeout=0.3)
+        assert time.monotonic() - started < 0.6
+        assert res.target.provider in ("local", "replay")
+    finally:
+        for s in silent:
+            s.close()

