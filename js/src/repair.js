@@ -7,14 +7,19 @@
 //   repair/fence.js    unclosed code fences (closed with the same marker)
 //   repair/math.js     unclosed `$$` blocks; inline math for the inline scanner
 //   repair/markers.js  a last line that is only a block marker (held back)
-//   repair/table.js    a table's divider row (completed while it arrives)
+//   repair/table.js    a table header row being typed (shown as a table head), and a
+//                      table's divider row (completed while it arrives)
 //   repair/inline.js   inline code, math, emphasis, strikethrough, links and images
 
 import { closeFence, findOpenFence } from "./repair/fence.js";
 import { closeInline } from "./repair/inline.js";
 import { dropPartialMarkerLine } from "./repair/markers.js";
 import { closeMathBlock, findOpenMathBlock } from "./repair/math.js";
-import { completeTableDivider } from "./repair/table.js";
+import {
+  completeTableDivider,
+  isPartialTableHeader,
+  speculateTableHeader,
+} from "./repair/table.js";
 
 export { closeFence, findOpenFence } from "./repair/fence.js";
 export {
@@ -25,7 +30,7 @@ export {
 } from "./repair/inline.js";
 export { dropPartialMarkerLine } from "./repair/markers.js";
 export { closeMathBlock, findOpenMathBlock } from "./repair/math.js";
-export { completeTableDivider } from "./repair/table.js";
+export { completeTableDivider, speculateTableHeader } from "./repair/table.js";
 
 /**
  * Repair the open (last) block of a streaming answer so it renders as if finished.
@@ -40,5 +45,7 @@ export function repairBlock(text) {
   if (math) {
     return closeInline(text.slice(0, math.start)) + closeMathBlock(text.slice(math.start));
   }
-  return closeInline(completeTableDivider(dropPartialMarkerLine(text)));
+  const body = dropPartialMarkerLine(text);
+  if (isPartialTableHeader(body)) return speculateTableHeader(closeInline(body));
+  return closeInline(completeTableDivider(body));
 }

@@ -8,13 +8,13 @@ const FENCE_CLOSER_RE = /^(`+|~+)$/;
 
 /**
  * The code fence a line opens, or null. A backtick fence's info string may not contain a
- * backtick (such a line is inline code, as in CommonMark).
- * @returns {{ch: string, len: number} | null}
+ * backtick (such a line is inline code, as in CommonMark). `indent` is the opener's.
+ * @returns {{ch: string, len: number, indent: string} | null}
  */
 export function fenceOpener(line) {
   const m = FENCE_RE.exec(line.endsWith("\r") ? line.slice(0, -1) : line);
   if (!m || (m[2][0] === "`" && m[3].includes("`"))) return null;
-  return { ch: m[2][0], len: m[2].length };
+  return { ch: m[2][0], len: m[2].length, indent: m[1] };
 }
 
 /** Whether `line` closes `fence` (the same character, at least as many, nothing else). */
@@ -72,7 +72,7 @@ export class FenceTracker {
 /**
  * The fence or `$$` block left open at the end of `text`, or null. `start` is the offset of
  * its opening line; `fence` is set for a code fence.
- * @returns {{start: number, fence: {ch: string, len: number} | null} | null}
+ * @returns {{start: number, fence: {ch: string, len: number, indent: string} | null} | null}
  */
 export function findOpenBlock(text) {
   const tracker = new FenceTracker();

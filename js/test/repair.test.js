@@ -52,6 +52,18 @@ const CASES = [
   ["##", ""],
   ["**bold \\", "**bold** "],
   ["x $$A = \\", "x $$A = $$"],
+  ["inline $x + y", "inline $x + y$"],
+  ["with $\\epsilon = 0.1", "with $\\epsilon = 0.1$"],
+  ["pays $20 \\cdot 1/6", "pays $20 \\cdot 1/6$"],
+  ["**see $n^2", "**see $n^2$**"],
+  ["circle is $", "circle is "],
+  ["```py\nx\n`", "```py\nx\n```"],
+  ["- a\n\n   ```sh\n   x\n   ``", "- a\n\n   ```sh\n   x\n   ```"],
+  ["$$\nx\n$", "$$\nx\n$$"],
+  ["| Mod", "| Mod\n| --- |"],
+  ["| Model | Sp", "| Model | Sp\n| --- | --- |"],
+  ["Intro\n| **Mo", "Intro\n| **Mo**\n| --- |"],
+  ["Intro\n|", "Intro\n"],
 ];
 
 const COMPLETE = [
@@ -62,6 +74,10 @@ const COMPLETE = [
   "```\nunclosed ** inside code\n```\n",
   "a ~ tilde ~ and ~~~",
   "price: $5 and $10",
+  "costs $5",
+  "costs $5 and $HOME",
+  "US$ 5 or $ 6",
+  "$x$ and $\\alpha$",
 ];
 
 describe("repairBlock closes what is open", () => {

@@ -13,8 +13,8 @@ import {
 
 describe("syntax.js", () => {
   it("fenceOpener reads the marker and skips a backtick info string with a backtick", () => {
-    assert.deepEqual(fenceOpener("```py"), { ch: "`", len: 3 });
-    assert.deepEqual(fenceOpener("   ~~~~ md `x`"), { ch: "~", len: 4 });
+    assert.deepEqual(fenceOpener("```py"), { ch: "`", len: 3, indent: "" });
+    assert.deepEqual(fenceOpener("   ~~~~ md `x`"), { ch: "~", len: 4, indent: "   " });
     assert.equal(fenceOpener("```a` b"), null);
     assert.equal(fenceOpener("``not"), null);
   });
@@ -46,7 +46,10 @@ describe("syntax.js", () => {
     assert.equal(t.math, true);
   });
   it("findOpenBlock gives the opening line's offset", () => {
-    assert.deepEqual(findOpenBlock("a\n```js\nx"), { start: 2, fence: { ch: "`", len: 3 } });
+    assert.deepEqual(findOpenBlock("a\n```js\nx"), {
+      start: 2,
+      fence: { ch: "`", len: 3, indent: "" },
+    });
     assert.deepEqual(findOpenBlock("a\n$$\nx"), { start: 2, fence: null });
     assert.equal(findOpenBlock("```\nx\n```\n$$x$$"), null);
   });

@@ -44,7 +44,7 @@ function scanAt(state, i) {
   const c = s[i];
   if (c === "\\") return i + 2;
   if (c === "`") return scanCode(state, i);
-  if (c === "$") return stopAt(state, scanInlineMath(s, i));
+  if (c === "$") return scanMath(state, i);
   if (c === "*" || c === "_" || c === "~") return scanEmphasis(state, i);
   if (c === "[" || (c === "!" && s[i + 1] === "[")) return openLink(state, i);
   if (c === "]") return closeLinkText(state, i);
@@ -57,6 +57,13 @@ function stopAt(state, next) {
   state.stack.push(next);
   state.stopped = true;
   return state.s.length;
+}
+
+function scanMath(state, i) {
+  const next = scanInlineMath(state.s, i);
+  if (next.kind !== "dollar") return stopAt(state, next);
+  state.trailingRun = { pos: i }; // a `$` at the very end: held back until it is known
+  return i + 1;
 }
 
 function scanCode(state, i) {
