@@ -118,7 +118,7 @@ async def test_a_saved_answer_gives_a_view_its_text_on_hello(wire_server):
     )
     saved = chat.transcript.children[1]
     assert isinstance(saved.comm, RecordingComm)
-    saved.comm.view_says({"type": "hello", "last_seq": -1})
+    saved.comm.view_says({"type": "hello"})
     assert saved.comm.customs()[-1] == {"type": "snapshot", "seq": 0, "text": "Ahoy!"}
     assert (saved.status, saved.final_text) == ("done", "Ahoy!")
 

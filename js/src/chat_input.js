@@ -1,9 +1,11 @@
 // anywidget entry point of ChatInput, the input box under a ChatWidget's transcript.
-// It only reports what the person did ({type: send|stop|regenerate|clear}); the kernel owns
+// It only reports what the person did (protocol.js: send, stop, regenerate, clear); the kernel owns
 // the conversation. Built to src/llmwidgets/static/chat_input.js (+ chat_input.css).
 //
 // Keys: Enter sends, Shift+Enter inserts a newline, Up on an empty box (or with the caret at
 // the start) recalls the previous message, Down walks forward again.
+
+import { chat } from "./protocol.js";
 
 import "./chat.css";
 
@@ -61,7 +63,7 @@ export function renderChatInput({ model, el }) {
   const doSend = () => {
     const value = text.value;
     if (busy() || value.trim() === "") return;
-    model.send({ type: "send", text: value });
+    model.send(chat.send(value));
     text.value = "";
     recallIndex = -1;
     draft = "";
@@ -110,10 +112,10 @@ export function renderChatInput({ model, el }) {
     sync();
   };
   const onSend = () => doSend();
-  const onStop = () => model.send({ type: "stop" });
-  const onRegenerate = () => model.send({ type: "regenerate" });
+  const onStop = () => model.send(chat.stop());
+  const onRegenerate = () => model.send(chat.regenerate());
   const onClear = () => {
-    model.send({ type: "clear" });
+    model.send(chat.clear());
     text.focus();
   };
 

@@ -4,6 +4,7 @@
 
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
+import * as protocol from "./protocol.js";
 
 // "queued": the model answers one request at a time (the embedded one) and is busy with another.
 export const ACTIVE_STATUSES = new Set(["waiting", "queued", "streaming"]);
@@ -26,7 +27,7 @@ export class StreamView {
    * @param {{send?: (msg: object) => void, document?: Document,
    *   schedule?: ((cb: () => void) => unknown) | null,
    *   clock?: {now: () => number, setInterval: Function, clearInterval: Function}}} [options]
-   *   send: delivers view -> kernel messages ({type: "hello"|"stop", ...}).
+   *   send: delivers view -> kernel messages (see protocol.js).
    *   clock: time source for the ticking elapsed time (tests pass a fake one).
    */
   constructor(el, options = {}) {
@@ -93,7 +94,7 @@ export class StreamView {
   /** Ask the kernel for a snapshot (on render, and after a gap in delta seqs). */
   hello() {
     this._awaitingSnapshot = true;
-    this.send({ type: "hello", last_seq: this.lastSeq });
+    this.send(protocol.hello());
   }
 
   /** Nothing has streamed yet: take deltas from seq 1 without asking for a snapshot. */
@@ -105,9 +106,9 @@ export class StreamView {
   /** Handle one kernel -> view custom message ({type: delta|snapshot|reset}). */
   applyMessage(msg) {
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === "delta") this._delta(msg.seq, msg.text ?? "");
-    else if (msg.type === "snapshot") this._snapshot(msg.seq, msg.text ?? "");
-    else if (msg.type === "reset") this.reset();
+    if (msg.type === protocol.DELTA) this._delta(msg.seq, msg.text ?? "");
+    else if (msg.type === protocol.SNAPSHOT) this._snapshot(msg.seq, msg.text ?? "");
+    else if (msg.type === protocol.RESET) this.reset();
   }
 
   /** A new stream starts: clear the text and expect seq 1 next. */
@@ -240,7 +241,7 @@ export class StreamView {
     if (!ACTIVE_STATUSES.has(this.status)) return;
     this.stopButton.disabled = true;
     this.stopButton.textContent = "Stopping…";
-    this.send({ type: "stop" });
+    this.send(protocol.stop());
   }
 
   destroy() {

@@ -1,6 +1,7 @@
 // anywidget entry point of StreamWidget: wires the synced traits and custom messages of
 // the kernel-side model to a StreamView. Built to src/llmwidgets/static/stream.js.
 
+import { SNAPSHOT } from "./protocol.js";
 import { FINAL_STATUSES, StreamView } from "./stream-view.js";
 
 export { StreamView, createStreamView, copyText } from "./stream-view.js";
@@ -38,7 +39,7 @@ export function bindStreamView(model, el, options = {}) {
   const onMessage = (msg) => {
     if (msg && msg.metrics) view.setMetrics(msg.metrics);
     view.applyMessage(msg);
-    if (msg && msg.type === "snapshot") keepFinal();
+    if (msg && msg.type === SNAPSHOT) keepFinal();
   };
 
   onLabel();
@@ -60,9 +61,9 @@ export function bindStreamView(model, el, options = {}) {
   ];
   for (const [name, fn] of listeners) model.on(name, fn);
   // The kernel marks a stream "streaming" before it sends the first delta, and messages arrive
-  // in order: a view that renders while the status is still idle or waiting has missed no
+  // in order: a view that renders while the status is still idle, waiting or queued has missed no
   // delta, so it needs no snapshot (that reply would cost a message per answer).
-  if (status === "idle" || status === "waiting") view.expectDeltas();
+  if (status === "idle" || status === "waiting" || status === "queued") view.expectDeltas();
   else view.hello();
   return {
     view,

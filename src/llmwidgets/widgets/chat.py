@@ -41,6 +41,7 @@ import traitlets
 from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
+from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import static_file
 from llmwidgets.widgets.saved_copy import SavedCopy
 from llmwidgets.widgets.stream import StreamWidget
@@ -51,8 +52,8 @@ ChatRole = Literal["user", "assistant"]
 class ChatInput(anywidget.AnyWidget):
     """The input box: a textarea with Send, Stop, Regenerate and Clear.
 
-    It only reports what the person did, as custom messages (`{"type": "send", "text"}`,
-    `{"type": "stop"}`, `{"type": "regenerate"}`, `{"type": "clear"}`); `ChatWidget` acts on
+    It only reports what the person did, as custom messages (send with its text, stop,
+    regenerate, clear: see `protocol.py`); `ChatWidget` acts on
     them. Its stylesheet also styles the rest of the chat (transcript and user turns).
     """
 
@@ -66,21 +67,6 @@ class ChatInput(anywidget.AnyWidget):
     #: Whether there is an answer to regenerate (or a user message waiting for one).
     can_regenerate = traitlets.Bool(False).tag(sync=True)
     has_turns = traitlets.Bool(False).tag(sync=True)
-
-
-class _SavedAnswer(StreamWidget):
-    """An assistant message given in `messages=[...]`: shown like an ended answer, never run."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        with self.hold_sync():
-            self.final_text = text
-            self.status = "done"
-
-    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
-        # A view asks for a snapshot on render; a saved answer's text is its final text.
-        if isinstance(content, dict) and content.get("type") == "hello":
-            self.send({"type": "snapshot", "seq": 0, "text": self.final_text})
 
 
 @dataclass
@@ -187,7 +173,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
             if m.role == "user":
                 self._turns.append(_Turn("user", self._user_view(m.content), m.content))
             elif m.role == "assistant":
-                self._turns.append(_Turn("assistant", _SavedAnswer(m.content)))
+                self._turns.append(_Turn("assistant", StreamWidget().show(m.content)))
             else:
                 raise ValueError(
                     "ChatWidget(messages=...) takes user and assistant messages after an optional "
@@ -233,7 +219,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
     async def wait(self) -> Response:
         """Wait for the current answer; returns its Response, raises its error if it failed."""
         w = self.current
-        if w is None or isinstance(w, _SavedAnswer):
+        if w is None or w.run is None:  # nothing sent yet, or an answer given in messages=
             raise RuntimeError("Nothing to wait for: send a message first.")
         try:
             return await w.wait()
@@ -253,7 +239,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
     def busy(self) -> bool:
         """Whether an answer is streaming."""
         w = self.current
-        return w is not None and w.status not in ENDED and not isinstance(w, _SavedAnswer)
+        return w is not None and w.status not in ENDED
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -307,7 +293,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
     def _discard(self, turn: _Turn) -> None:
         """Close a turn's widget; a running answer is stopped and closed once it has ended."""
         w = turn.answer
-        if w is not None and w.status not in ENDED and not isinstance(w, _SavedAnswer):
+        if w is not None and w.status not in ENDED:
             w.on_end(lambda ended: ended.close())
             w.stop()
         else:
@@ -339,19 +325,17 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
 
     # -- input messages --------------------------------------------------------------------
     def _on_input_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "send":
+        kind = protocol.message_type(content)
+        if kind == protocol.CHAT_SEND:
             text = content.get("text")
             if isinstance(text, str) and text.strip() and not self.busy:
                 self.send(text)
-        elif kind == "stop":
+        elif kind == protocol.CHAT_STOP:
             self.stop()
-        elif kind == "regenerate":
+        elif kind == protocol.CHAT_REGENERATE:
             if self._turns and not self.busy:
                 self.regenerate()
-        elif kind == "clear":
+        elif kind == protocol.CHAT_CLEAR:
             self.clear()
 
     # -- display ---------------------------------------------------------------------------
@@ -365,8 +349,6 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
             w = t.answer
             if w is None:
                 parts.append(("---\n\n" if parts else "") + f"**You:** {t.text}")
-            elif isinstance(w, _SavedAnswer):
-                parts.append(w.final_text)
             else:
                 parts.append(w.markdown())
         return "\n\n".join(parts)

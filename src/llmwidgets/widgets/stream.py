@@ -24,6 +24,7 @@ from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
+from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
 from llmwidgets.widgets.saved_copy import SavedCopy, excerpt
@@ -88,7 +89,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         """Start streaming an answer into this widget (stops any stream already running)."""
         self.stop()
         if self.run is not None or self._startup_error is not None:
-            self.send({"type": "reset"})  # views clear the previous answer
+            self.send(protocol.reset())
         self._startup_error = None
         try:
             chunks = stream(model, prompt, config=config, **options)
@@ -104,6 +105,24 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
         with self.hold_sync():  # the starting state in one message
             self.run.start()
+        return self
+
+    def show(self, text: str, model_label: str = "") -> StreamWidget:
+        """Show a given answer as ended, with no stream behind it.
+
+        For answers that come from elsewhere, such as an assistant turn in a chat's
+        `messages=[...]`: views draw it like any ended answer, and a reloaded page gets it back.
+        """
+        self.stop()
+        if self.run is not None or self._startup_error is not None:
+            self.send(protocol.reset())
+        self.run = None
+        self._startup_error = None
+        with self.hold_sync():
+            self.model_label = model_label
+            self.final_text = text
+            self.error = None
+            self.status = "done"
         return self
 
     def close(self) -> None:
@@ -197,13 +216,13 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
                 self.model_label = run.chunks.target.spec
                 self.label_note = run.chunks.note
                 self.status = "streaming"
-        message: dict[str, Any] = {"type": "delta", "seq": seq, "text": text}
+        metrics = None
         now = time.monotonic()
         if now - self._metrics_sent_at >= METRICS_INTERVAL:
             # The counter needs a few updates a second, not one per batch.
             self._metrics_sent_at = now
-            message["metrics"] = run.metrics().compact()
-        send_custom(self, message)
+            metrics = run.metrics().compact()
+        send_custom(self, protocol.delta(seq, text, metrics))
 
     def on_stream_status(self, run: StreamRun) -> None:
         self.status = run.status  # "queued" while the model answers another request
@@ -222,11 +241,10 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
 
     # -- view messages ---------------------------------------------------------------------
     def _on_view_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "stop":
+        kind = protocol.message_type(content)
+        if kind == protocol.STOP:
             self.stop()
-        elif kind == "hello":
-            seq, text = self.run.snapshot() if self.run is not None else (0, "")
-            send_custom(self, {"type": "snapshot", "seq": seq, "text": text})
+        elif kind == protocol.HELLO:
+            # A shown answer (no run) is its final text; a stream, its text as of the last delta.
+            seq, text = self.run.snapshot() if self.run is not None else (0, self.final_text)
+            send_custom(self, protocol.snapshot(seq, text))

@@ -1,0 +1,37 @@
+// The messages between a widget in the kernel and its views, defined once per side:
+// src/llmwidgets/widgets/protocol.py is the kernel's half, and tests/test_protocol.py keeps the
+// two equal. Text travels as append-only deltas numbered by `seq`; a view that lost its place
+// says hello and gets a snapshot (the text as of delta `seq`); reset starts a new answer.
+
+/** Message types, by direction. */
+export const MESSAGES = Object.freeze({
+  kernelToView: Object.freeze({ DELTA: "delta", SNAPSHOT: "snapshot", RESET: "reset" }),
+  viewToKernel: Object.freeze({ HELLO: "hello", STOP: "stop" }),
+  chatInputToKernel: Object.freeze({
+    SEND: "send",
+    STOP: "stop",
+    REGENERATE: "regenerate",
+    CLEAR: "clear",
+  }),
+});
+
+const toView = MESSAGES.kernelToView;
+const toKernel = MESSAGES.viewToKernel;
+const chatInput = MESSAGES.chatInputToKernel;
+
+export const DELTA = toView.DELTA;
+export const SNAPSHOT = toView.SNAPSHOT;
+export const RESET = toView.RESET;
+
+/** View -> kernel: "send me everything so far" (on render mid-stream, and after a gap). */
+export const hello = () => ({ type: toKernel.HELLO });
+/** View -> kernel: the Stop button. */
+export const stop = () => ({ type: toKernel.STOP });
+
+/** Chat input -> kernel: what the person did in the box. */
+export const chat = Object.freeze({
+  send: (text) => ({ type: chatInput.SEND, text }),
+  stop: () => ({ type: chatInput.STOP }),
+  regenerate: () => ({ type: chatInput.REGENERATE }),
+  clear: () => ({ type: chatInput.CLEAR }),
+});
