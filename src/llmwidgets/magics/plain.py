@@ -1,0 +1,97 @@
+"""The plain-text path, where no widget front end is attached: print the answer as it streams.
+
+The cell waits for the answer, so a notebook executed headless (nbclient, nbconvert, papermill)
+saves it, and in a kernel the printed text is finally replaced by one markdown output per answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from IPython.core.error import UsageError
+
+from llmwidgets.chunks import Response
+from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.magics.bind import Binder
+from llmwidgets.magics.call import LLMCall
+
+
+async def run_plain(call: LLMCall, binder: Binder, *, in_kernel: bool) -> None:
+    """Print the answers; an expected failure fails the cell with a one-line UsageError."""
+    try:
+        await _print_answers(call, binder, in_kernel=in_kernel)
+    except LLMWidgetsError as exc:
+        # An expected failure (a 401, an unknown alias): IPython shows a UsageError as its
+        # one-line message, where any other exception prints a long traceback. The cell
+        # still fails, so nbclient / papermill stop; the original is the UsageError's cause.
+        raise UsageError(f"{exc.title}: {exc.message}") from exc
+
+
+async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> None:
+    """Print each answer as it streams; models one after another.
+
+    In a kernel (nbclient, nbconvert, papermill, console) the printed text becomes many stream
+    outputs in a saved notebook, so once every answer has ended it is replaced by one output per
+    answer holding `text/markdown` and `text/plain`, which GitHub and nbconvert render.
+    """
+    finals: list[tuple[str, Response]] = []
+    for model in call.models:
+        if len(call.models) > 1:
+            _write(f"\n── {model} ──\n", flush=True)
+        response = await _print_one(model, call, binder, flush=not in_kernel)
+        finals.append((model, response))
+        if len(call.models) == 1:
+            binder.bind_response(response, strict=True)
+        else:
+            binder.bind_each(finals)
+    if in_kernel:
+        from IPython.display import clear_output, display
+
+        clear_output(wait=True)
+        for model, response in finals:
+            display(_final_bundle(model, response, titled=len(finals) > 1), raw=True)
+
+
+def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, str]:
+    """The saved form of a printed answer: markdown with a model line, and the plain text."""
+    spec = f"{response.provider}:{response.model}" if response.provider else model
+    head = f"**{model}**\n\n" if titled else ""
+    return {
+        "text/markdown": f"{head}{response.text}\n\n*{spec}*",
+        "text/plain": response.text,
+    }
+
+
+async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) -> Response:
+    from llmwidgets.stream import stream
+
+    chunks = stream(model, call.prompt, **call.stream_kwargs())
+    ends_in_newline = True
+    try:
+        async with chunks:
+            async for chunk in chunks:
+                if chunk.delta:
+                    # In a kernel, stdout batches writes itself (one message per ~0.2 s).
+                    _write(chunk.delta, flush=flush)
+                    ends_in_newline = chunk.delta.endswith("\n")
+    except asyncio.CancelledError:
+        _write(("" if ends_in_newline else "\n") + "[stopped]\n", flush=True)
+        response = chunks.response
+        response.finish_reason = "cancelled"
+        if len(call.models) == 1:
+            binder.bind(response)  # the partial answer, as the widget keeps it
+        raise KeyboardInterrupt(
+            "Interrupted: the stream was stopped; the partial answer is kept."
+        ) from None
+    except LLMWidgetsError:
+        _write("" if ends_in_newline else "\n", flush=True)
+        raise
+    _write("" if ends_in_newline else "\n", flush=True)
+    return chunks.response
+
+
+def _write(text: str, *, flush: bool) -> None:
+    sys.stdout.write(text)
+    if flush:
+        sys.stdout.flush()
