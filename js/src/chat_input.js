@@ -95,10 +95,20 @@ export function renderChatInput({ model, el }) {
     const atStart = text.selectionStart === 0 && text.selectionEnd === 0;
     const atEnd = text.selectionStart === text.value.length;
     let handled = false;
-    if (event.key === "Enter" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    if (
+      event.key === "Enter" &&
+      !event.shiftKey &&
+      !event.altKey &&
+      !event.ctrlKey &&
+      !event.metaKey
+    ) {
       doSend();
       handled = true;
-    } else if (event.key === "ArrowUp" && !event.shiftKey && (text.value === "" || atStart || recallIndex >= 0)) {
+    } else if (
+      event.key === "ArrowUp" &&
+      !event.shiftKey &&
+      (text.value === "" || atStart || recallIndex >= 0)
+    ) {
       handled = recallStep(-1);
     } else if (event.key === "ArrowDown" && !event.shiftKey && recallIndex >= 0 && atEnd) {
       handled = recallStep(1);
@@ -108,7 +118,8 @@ export function renderChatInput({ model, el }) {
     if (handled) event.preventDefault();
   };
   const onInput = () => {
-    if (recallIndex >= 0 && text.value !== (model.get("recall") ?? [])[recallIndex]) recallIndex = -1;
+    if (recallIndex >= 0 && text.value !== (model.get("recall") ?? [])[recallIndex])
+      recallIndex = -1;
     sync();
   };
   const onSend = () => doSend();

@@ -28,7 +28,8 @@ export async function library(model) {
   const ref = String(model.get("_assets") ?? "");
   const assets = await model.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
   const version = assets.get("version");
-  const store = (globalThis[CACHE] ??= new Map());
+  globalThis[CACHE] ??= new Map();
+  const store = globalThis[CACHE];
   if (!store.has(version)) {
     store.set(
       version,

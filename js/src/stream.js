@@ -4,10 +4,10 @@
 import { SNAPSHOT } from "./protocol.js";
 import { FINAL_STATUSES, StreamView } from "./stream-view.js";
 
-export { StreamView, createStreamView, copyText } from "./stream-view.js";
-export { IncrementalMarkdown, createRenderer } from "./markdown.js";
 export { BlockSplitter, splitBlocks } from "./blocks.js";
+export { createRenderer, IncrementalMarkdown } from "./markdown.js";
 export { repairBlock } from "./repair.js";
+export { copyText, createStreamView, StreamView } from "./stream-view.js";
 
 /**
  * Connect a StreamView to an anywidget model. Returns the cleanup function.
@@ -37,9 +37,9 @@ export function bindStreamView(model, el, options = {}) {
   };
   // Deltas carry the live metrics, so streaming needs no trait updates (one message per batch).
   const onMessage = (msg) => {
-    if (msg && msg.metrics) view.setMetrics(msg.metrics);
+    if (msg?.metrics) view.setMetrics(msg.metrics);
     view.applyMessage(msg);
-    if (msg && msg.type === SNAPSHOT) keepFinal();
+    if (msg?.type === SNAPSHOT) keepFinal();
   };
 
   onLabel();

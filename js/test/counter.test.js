@@ -15,16 +15,29 @@ describe("counter formatting", () => {
   });
   it("formats rate, time to first token and elapsed time", () => {
     const text = formatMetrics({
-      output_tokens: 10, estimated: false, tokens_per_second: 45.23, ttft: 0.314, elapsed: 2.44,
-      cost: null, input_tokens: null,
+      output_tokens: 10,
+      estimated: false,
+      tokens_per_second: 45.23,
+      ttft: 0.314,
+      elapsed: 2.44,
+      cost: null,
+      input_tokens: null,
     });
     assert.deepEqual(text, {
-      tokens: "10 tokens", tps: "45.2 tok/s", ttft: "TTFT 0.31 s", elapsed: "elapsed 2.4 s", cost: "",
+      tokens: "10 tokens",
+      tps: "45.2 tok/s",
+      ttft: "TTFT 0.31 s",
+      elapsed: "elapsed 2.4 s",
+      cost: "",
     });
   });
   it("leaves unknown values empty", () => {
     assert.deepEqual(formatMetrics({ output_tokens: 0, estimated: true }), {
-      tokens: "~0 tokens", tps: "", ttft: "", elapsed: "", cost: "",
+      tokens: "~0 tokens",
+      tps: "",
+      ttft: "",
+      elapsed: "",
+      cost: "",
     });
   });
   it("formats costs with enough digits to be non-zero", () => {

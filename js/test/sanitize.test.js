@@ -104,6 +104,9 @@ describe("untrusted model output cannot run script", () => {
     const div = window.document.createElement("div");
     div.innerHTML = renderer.render("![logo][l]\n\n[l]: https://evil.example/l.png\n");
     assert.equal(div.querySelector("img"), null);
-    assert.equal(div.querySelector("a.llmw-image-link").getAttribute("href"), "https://evil.example/l.png");
+    assert.equal(
+      div.querySelector("a.llmw-image-link").getAttribute("href"),
+      "https://evil.example/l.png",
+    );
   });
 });

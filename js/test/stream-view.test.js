@@ -123,7 +123,12 @@ describe("StreamView protocol", () => {
   it("shows the metrics a delta carries", () => {
     const { model, el } = mount({ status: "streaming" });
     model.custom({ type: "reset" });
-    model.custom({ type: "delta", seq: 1, text: "hi", metrics: { output_tokens: 42, estimated: true } });
+    model.custom({
+      type: "delta",
+      seq: 1,
+      text: "hi",
+      metrics: { output_tokens: 42, estimated: true },
+    });
     assert.equal(el.querySelector(".llmw-tokens").textContent, "~42 tokens");
   });
 
