@@ -330,7 +330,7 @@ async def test_a_send_from_the_box_while_busy_is_ignored(wire_server):
 async def test_the_input_recalls_the_user_messages(wire_server):
     chat = chat_with(wire_server, messages=[{"role": "user", "content": "Old"}])
     assert chat.input.recall == ["Old"]
-    assert chat.input.can_regenerate is True
+    assert chat.input.has_turns is True  # so Regenerate is enabled
     await chat.regenerate()
     await chat.send("New")
     assert chat.input.recall == ["Old", "New"]

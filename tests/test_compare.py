@@ -284,7 +284,7 @@ def test_the_table_shows_in_a_notebook_as_html_with_rounded_values():
     assert "0.12 s" in page and "87.7" in page and "1.99 s" in page and "$0.000123" in page
     assert "0.123456789" not in page and "87.654321" not in page
     assert "slow &lt;b&gt;" in page and "free" in page
-    assert "llmwidgets-mark-fastest" in page and "llmwidgets-mark-cheapest" in page
+    assert "llmw-mark-fastest" in page and "llmw-mark-cheapest" in page
 
 
 def test_the_table_shows_as_markdown_with_rounded_values():

@@ -53,7 +53,7 @@ export function renderChatInput({ model, el }) {
     root.dataset.busy = String(isBusy);
     send.disabled = isBusy || text.value.trim() === "";
     stop.disabled = !isBusy;
-    regenerate.disabled = isBusy || !model.get("can_regenerate");
+    regenerate.disabled = isBusy || !model.get("has_turns");
     clear.disabled = !model.get("has_turns");
   };
   const setPlaceholder = () => {
@@ -136,7 +136,7 @@ export function renderChatInput({ model, el }) {
   stop.addEventListener("click", onStop);
   regenerate.addEventListener("click", onRegenerate);
   clear.addEventListener("click", onClear);
-  const traits = ["busy", "can_regenerate", "has_turns"];
+  const traits = ["busy", "has_turns"];
   for (const name of traits) model.on(`change:${name}`, sync);
   model.on("change:placeholder", setPlaceholder);
   setPlaceholder();

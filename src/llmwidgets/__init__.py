@@ -9,6 +9,7 @@ Widgets are imported lazily so the headless API loads no widget machinery.
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from llmwidgets.chunks import Message, Request, Response, StreamChunk, ToolCall, Usage
@@ -33,7 +34,10 @@ if TYPE_CHECKING:
     from llmwidgets.widgets.compare import CompareWidget, Pane, compare
     from llmwidgets.widgets.stream import StreamWidget
 
-__version__ = "0.1.0"
+try:  # pyproject.toml holds the one version number
+    __version__ = _metadata.version("llmwidgets")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "AuthenticationError",

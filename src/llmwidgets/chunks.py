@@ -46,6 +46,10 @@ def normalize_finish_reason(raw: str | None) -> FinishReason | None:
     return _FINISH_MAP.get(raw, "stop")
 
 
+#: Rough characters per token: live token estimates before a provider's exact count arrives.
+CHARS_PER_TOKEN = 4
+
+
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
-from llmwidgets.chunks import Response
+from llmwidgets.chunks import CHARS_PER_TOKEN, Response
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
 from llmwidgets.stream import ChunkStream
@@ -26,8 +25,6 @@ from llmwidgets.stream import ChunkStream
 Status = Literal["idle", "waiting", "queued", "streaming", "done", "stopped", "error"]
 ENDED: frozenset[str] = frozenset({"done", "stopped", "error"})
 DEFAULT_FLUSH_INTERVAL = 0.05
-#: Rough characters per token, for the live estimate before the provider's exact count arrives.
-CHARS_PER_TOKEN = 4.0
 
 
 @dataclass
@@ -196,7 +193,6 @@ class StreamRun:
             self.error = LLMWidgetsError(f"{type(exc).__name__}: {exc}")
             self.error_info = ErrorInfo("Unexpected error", self.error.message)
             self.error.__cause__ = exc
-            self._traceback = traceback.format_exc()
             await self._finish("error")
             return
         await self._finish("done")

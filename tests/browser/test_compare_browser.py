@@ -13,9 +13,9 @@ from .lab import LabPage, wait_until
 
 pytestmark = pytest.mark.browser
 
-GRID = ".llmwidgets-compare-grid"
+GRID = ".llmw-compare-grid"
 PANE = f"{GRID} .llmw-stream"
-TABLE = ".llmwidgets-compare-table"
+TABLE = ".llmw-compare-table"
 TAIL = "".join(f"Sentence number {i} goes on a little. " for i in range(60))
 
 
@@ -69,9 +69,9 @@ def test_all_panes_advance_together_and_the_summary_follows(
     rows = table.locator("tbody tr")
     assert rows.count() == 4
     assert "Provider error" in (rows.nth(3).get_attribute("title") or "")
-    assert page.output(0).locator(".llmwidgets-compare-stop-all").is_disabled()
+    assert page.output(0).locator(".llmw-compare-stop-all").is_disabled()
     page.screenshot("compare-summary", page.output(0))
-    page.screenshot("compare-summary-table", page.output(0).locator(".llmwidgets-compare-summary"))
+    page.screenshot("compare-summary-table", page.output(0).locator(".llmw-compare-summary"))
 
 
 def test_panes_sit_side_by_side_and_wrap_on_a_narrow_page(
@@ -102,7 +102,7 @@ def test_stop_all_button_stops_every_pane(
     page.run_cell(0)
     page.wait_output(0, GRID)
     wait_until(lambda: all(n > 20 for n in pane_lengths(page)[:2]), 30, "text in both panes")
-    page.output(0).locator(".llmwidgets-compare-stop-all").click()
+    page.output(0).locator(".llmw-compare-stop-all").click()
     wait_until(lambda: pane_statuses(page) == ["stopped", "stopped"], 20, "both panes stopped")
     wire_server.wait_for_disconnect(timeout=10, count=2)
     page.wait_output(0, TABLE)

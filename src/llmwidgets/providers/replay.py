@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from llmwidgets.chunks import Request, StreamChunk, Usage
+from llmwidgets.chunks import CHARS_PER_TOKEN, Request, StreamChunk, Usage
 from llmwidgets.errors import ConfigurationError
 from llmwidgets.providers.base import ProviderConfig
 
 DEFAULT_RECORDING = "tour"
 PIECES_PER_SECOND = 40.0
-CHARS_PER_TOKEN = 4
 
 # Leading whitespace travels with the next word; long words split every 6 characters. Every
 # character is either \s or \S, so the pieces always join back to the exact text.

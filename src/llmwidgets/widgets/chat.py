@@ -64,8 +64,8 @@ class ChatInput(anywidget.AnyWidget):
     placeholder = traitlets.Unicode("").tag(sync=True)
     #: The user messages sent so far, oldest first: Up / Down in the box walk through them.
     recall = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    #: Whether there is an answer to regenerate (or a user message waiting for one).
-    can_regenerate = traitlets.Bool(False).tag(sync=True)
+    #: Whether the transcript has turns: something to regenerate (an answer, or a user message
+    #: waiting for one) and something to clear.
     has_turns = traitlets.Bool(False).tag(sync=True)
 
 
@@ -319,7 +319,6 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         with self.input.hold_sync():
             self.input.busy = self.busy
             self.input.recall = [t.text for t in self._turns if t.role == "user"]
-            self.input.can_regenerate = bool(self._turns)
             self.input.has_turns = bool(self._turns)
         self.transcript.children = tuple(t.view for t in self._turns)
 

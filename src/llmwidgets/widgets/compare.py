@@ -18,7 +18,7 @@ import asyncio
 import html
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import ipywidgets
@@ -44,9 +44,11 @@ class Pane:
     `prompt=` is accepted as an option too, to compare prompts on one model.
     """
 
+    # Fields for the dataclass's repr and equality; the constructor is our own (options as
+    # keywords), so the fields carry no defaults of their own.
     model: str
-    label: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    label: str | None
+    options: dict[str, Any]
 
     def __init__(self, model: str, label: str | None = None, **options: Any) -> None:
         self.model = model
@@ -138,10 +140,10 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
                     f'<div style="font-weight:600;font-size:var(--jp-ui-font-size1);'
                     f'color:var(--jp-ui-font-color1)">{html.escape(label)}</div>'
                 )
-                title.add_class("llmwidgets-compare-title")
+                title.add_class("llmw-compare-title")
                 children.insert(0, title)
             cell = ipywidgets.VBox(children, layout=ipywidgets.Layout(min_width="0"))
-            cell.add_class("llmwidgets-compare-cell")
+            cell.add_class("llmw-compare-cell")
             cells.append(cell)
 
         self.grid = ipywidgets.GridBox(
@@ -150,16 +152,16 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
                 grid_template_columns=GRID_COLUMNS, grid_gap="12px", width="100%"
             ),
         )
-        self.grid.add_class("llmwidgets-compare-grid")
+        self.grid.add_class("llmw-compare-grid")
         self.stop_button = ipywidgets.Button(
             description="Stop all", icon="stop", tooltip="Stop every pane that is still streaming"
         )
-        self.stop_button.add_class("llmwidgets-compare-stop-all")
+        self.stop_button.add_class("llmw-compare-stop-all")
         self.stop_button.on_click(lambda _button: self.stop_all())
         self.summary = ipywidgets.HTML("")
-        self.summary.add_class("llmwidgets-compare-summary")
+        self.summary.add_class("llmw-compare-summary")
         super().__init__([self.grid, self.stop_button, self.summary])
-        self.add_class("llmwidgets-compare")
+        self.add_class("llmw-compare")
 
         for pane in self.panes:
             pane.on_end(self._on_pane_end)
@@ -406,13 +408,13 @@ def summary_html(rows: list[SummaryRow]) -> str:
         tds = "".join(f'<td style="{_TD}">{html.escape(c)}</td>' for c in cells)
         badges = ""
         if row.fastest:
-            badges += f'<span class="llmwidgets-mark-fastest" style="{_BADGE.format("var(--jp-success-color1)")}">fastest</span>'
+            badges += f'<span class="llmw-mark-fastest" style="{_BADGE.format("var(--jp-success-color1)")}">fastest</span>'
         if row.cheapest:
-            badges += f'<span class="llmwidgets-mark-cheapest" style="{_BADGE.format("var(--jp-brand-color1)")}">cheapest</span>'
+            badges += f'<span class="llmw-mark-cheapest" style="{_BADGE.format("var(--jp-brand-color1)")}">cheapest</span>'
         title = f' title="{html.escape(row.error, quote=True)}"' if row.error else ""
         body.append(f'<tr{title}>{tds}<td style="{_TD}">{badges}</td></tr>')
     return (
-        '<table class="llmwidgets-compare-table" style="border-collapse:collapse;'
+        '<table class="llmw-compare-table" style="border-collapse:collapse;'
         "margin-top:8px;font-family:var(--jp-ui-font-family);font-size:var(--jp-ui-font-size1);"
         'color:var(--jp-ui-font-color1);background:transparent">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
