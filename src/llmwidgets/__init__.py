@@ -4,13 +4,14 @@ Headless:  `async for chunk in llmwidgets.stream("chatbot", "Hi")`, `await llmwi
 Widgets:   `StreamWidget("chatbot", "prompt")`, `ChatWidget("chatbot")`, `compare([...], "prompt")`
 Magic:     `%load_ext llmwidgets`, then `%%llm chatbot` with the prompt as the cell body.
 
+Extend:    `register_provider("myprefix", factory)` makes `myprefix:model` resolvable (a factory
+           takes a `ProviderConfig` and returns a `Provider`); `set_price()` adds a model's price.
+
 Widgets are imported lazily so the headless API loads no widget machinery.
 """
 
-from __future__ import annotations
-
+import typing
 from importlib import metadata as _metadata
-from typing import TYPE_CHECKING, Any
 
 from llmwidgets.chunks import Message, Request, Response, StreamChunk, ToolCall, Usage
 from llmwidgets.config import Resolution, resolve
@@ -27,9 +28,11 @@ from llmwidgets.errors import (
     StreamInterruptedError,
     StreamTimeoutError,
 )
+from llmwidgets.pricing import set_price
+from llmwidgets.providers.base import Provider, ProviderConfig, register_provider
 from llmwidgets.stream import ChunkStream, complete, stream
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from llmwidgets.widgets.chat import ChatWidget
     from llmwidgets.widgets.compare import CompareWidget, Pane, compare
     from llmwidgets.widgets.stream import StreamWidget
@@ -52,6 +55,8 @@ __all__ = [
     "OfflineModelUnavailable",
     "OfflineModelUnavailableError",
     "Pane",
+    "Provider",
+    "ProviderConfig",
     "ProviderError",
     "RateLimitError",
     "Request",
@@ -66,7 +71,9 @@ __all__ = [
     "compare",
     "complete",
     "load_ipython_extension",
+    "register_provider",
     "resolve",
+    "set_price",
     "stream",
 ]
 
@@ -79,7 +86,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llmwidgets' has no attribute {name!r}")
@@ -88,7 +95,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: typing.Any) -> None:
     """`%load_ext llmwidgets`: registers the `%%llm` / `%llm` magics."""
     from llmwidgets.magics import register
 
