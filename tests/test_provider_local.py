@@ -18,7 +18,7 @@ import pytest
 
 import llmwidgets
 from llmwidgets.chunks import Message, Request, StreamChunk
-from llmwidgets.errors import ConfigurationError, OfflineModelUnavailable
+from llmwidgets.errors import ConfigurationError, OfflineModelUnavailableError
 from llmwidgets.providers import local
 from llmwidgets.providers.base import ProviderConfig, create_provider
 from llmwidgets.providers.local import (
@@ -300,7 +300,7 @@ def test_the_model_is_loaded_once_per_process(model_path: Path) -> None:
 
 async def test_missing_gguf_path_raises_a_clear_error(provider: LocalProvider) -> None:
     request = Request(model="/nowhere/model.gguf", messages=[Message("user", "hi")])
-    with pytest.raises(OfflineModelUnavailable) as info:
+    with pytest.raises(OfflineModelUnavailableError) as info:
         await collect(provider, request)
     assert "/nowhere/model.gguf" in str(info.value)
     assert INSTALL_HINT in str(info.value)
