@@ -64,7 +64,8 @@ class _NamespaceFormatter(string.Formatter):
 def _formatter_field_name_split(field_name: str) -> tuple[Any, Any]:
     import _string  # the parser str.format itself uses
 
-    return _string.formatter_field_name_split(field_name)
+    first, rest = _string.formatter_field_name_split(field_name)
+    return first, rest
 
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:

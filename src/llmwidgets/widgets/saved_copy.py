@@ -94,7 +94,7 @@ _MARKDOWN = _markdown_renderer()  # configured once, never changed
 def answer_html(markdown: str) -> str:
     """Markdown from a model as safe HTML: raw HTML is escaped, script links are dropped
     (markdown-it's link validation), remote images become links."""
-    return _MARKDOWN.render(markdown)
+    return str(_MARKDOWN.render(markdown))
 
 
 def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
