@@ -1,11 +1,19 @@
-"""Shared fixtures. `wire_server` is a real HTTP server on 127.0.0.1 speaking both APIs' wire formats."""
+"""Every shared fixture, registered here once; plain helpers live in `support.py`.
+
+`wire_server` is a real HTTP server on 127.0.0.1 speaking both APIs' wire formats.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import comm
 import pytest
+from kernel_client import Kernel
 from wire_server import WireServer
+
+from tests.recording_comm import CommRecorder, RecordingComm
 
 #: A recognisable fake key: tests assert it never shows up in an error message.
 FAKE_KEY = "sk-test-SECRET123456"
@@ -24,6 +32,49 @@ def fake_api_keys(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
     return FAKE_KEY
+
+
+@pytest.fixture
+def openai_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """OPENAI_API_KEY set to FAKE_KEY for this test (the SDK builds no client without one)."""
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    return FAKE_KEY
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No config file, no keys, no forced mode: what a fresh machine running nbconvert has."""
+    for name in ("LLMWIDGETS_CONFIG", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMWIDGETS_HEADLESS"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CommRecorder]:
+    """Every widget created in this test gets a `RecordingComm` (only the transport is replaced)."""
+    rec = CommRecorder()
+
+    def create(*args: Any, **kwargs: Any) -> RecordingComm:
+        c = RecordingComm(*args, **kwargs)
+        rec.comms.append(c)
+        return c
+
+    monkeypatch.setattr(comm, "create_comm", create)
+    yield rec
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Kernel]:
+    """A real kernel for the module, with the extension loaded and headless mode not forced."""
+    k = Kernel()
+    try:
+        ex = k.execute(
+            "%load_ext llmwidgets\nimport os\nos.environ.pop('LLMWIDGETS_HEADLESS', None)"
+        )
+        assert ex.reply["status"] == "ok", ex.reply
+        yield k
+    finally:
+        k.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

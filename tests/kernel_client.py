@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import pytest
 
 
 @dataclass
@@ -87,16 +84,3 @@ class Kernel:
     def close(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Kernel]:
-    k = Kernel()
-    try:
-        ex = k.execute(
-            "%load_ext llmwidgets\nimport os\nos.environ.pop('LLMWIDGETS_HEADLESS', None)"
-        )
-        assert ex.reply["status"] == "ok", ex.reply
-        yield k
-    finally:
-        k.close()

@@ -1,18 +1,16 @@
 """A comm that records what the kernel would send to the front end, and can play the view.
 
 This replaces only the transport (the `comm` package's DummyComm), never our own classes, so
-the widget code under test runs exactly as in a kernel.
+the widget code under test runs exactly as in a kernel. The `recorder` fixture (`conftest.py`)
+installs it for a test.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import comm
-import pytest
 from comm.base_comm import BaseComm
 
 
@@ -74,16 +72,3 @@ class CommRecorder:
         c = widget.comm
         assert isinstance(c, RecordingComm)
         return c
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CommRecorder]:
-    rec = CommRecorder()
-
-    def create(*args: Any, **kwargs: Any) -> RecordingComm:
-        c = RecordingComm(*args, **kwargs)
-        rec.comms.append(c)
-        return c
-
-    monkeypatch.setattr(comm, "create_comm", create)
-    yield rec

@@ -15,7 +15,8 @@ from llmwidgets.errors import ProviderError
 from llmwidgets.widgets.chat import ChatTurn, ChatWidget
 from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
-from tests.recording_comm import CommRecorder, RecordingComm, recorder  # noqa: F401
+from tests.recording_comm import RecordingComm
+from tests.support import text_model, until
 
 pytestmark = pytest.mark.usefixtures("openai_key", "recorder")
 
@@ -23,14 +24,8 @@ ANSWER = "Monads wrap values. They **chain** steps."
 LONG = "".join(f"word{i} " for i in range(2000))
 
 
-@pytest.fixture
-def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-chat-00000000000")
-
-
 def chat_with(wire: Any, text: str = ANSWER, delay: float = 0.001, **kw: Any) -> ChatWidget:
-    wire.add_text("answer", text)
-    model = f"openai:text:answer?chunk=4&delay={delay}"
+    model = text_model(wire, "answer", text, delay=delay)
     return ChatWidget(model, base_url=wire.openai_base_url, **kw)
 
 
@@ -43,14 +38,6 @@ def sent_messages(wire: Any, n: int = -1) -> list[dict[str, Any]]:
 def input_comm(chat: ChatWidget) -> RecordingComm:
     assert isinstance(chat.input.comm, RecordingComm)
     return chat.input.comm
-
-
-async def until(check: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.002)
 
 
 # -- sending -------------------------------------------------------------------------------

@@ -29,36 +29,13 @@ from llmwidgets.widgets.compare import (
 )
 from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
-from tests.recording_comm import CommRecorder, recorder  # noqa: F401
+from tests.support import ended, text_model, until
 
 pytestmark = pytest.mark.usefixtures("openai_key", "recorder")
 
 
-@pytest.fixture
-def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-compare-0000000000")
-
-
-def text_model(wire: Any, name: str, text: str, chunk: int = 4, delay: float = 0.0) -> str:
-    """`openai:` model whose answer is `text`, streamed `chunk` characters every `delay` s."""
-    wire.add_text(name, text)
-    return f"openai:text:{name}?chunk={chunk}&delay={delay}"
-
-
 def run(wire: Any, models: list[Any], prompt: str = "hi", **options: Any) -> CompareWidget:
     return compare(models, prompt, base_url=wire.openai_base_url, **options)
-
-
-async def ended(w: CompareWidget, timeout: float = 30) -> list[Any]:
-    return await asyncio.wait_for(w.wait(), timeout)
-
-
-async def until(check: Any, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        await asyncio.sleep(0.005)
 
 
 FAST = "fast answer. " * 30

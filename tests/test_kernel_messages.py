@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kernel_client import Kernel, kernel  # noqa: F401  (a fixture)
+from kernel_client import Kernel
 
 pytestmark = pytest.mark.kernel
 

@@ -17,7 +17,7 @@ from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
-from kernel_client import Kernel, kernel  # noqa: F401  (a fixture)
+from kernel_client import Kernel
 from wire_server import WireServer
 
 from llmwidgets import AuthenticationError, ConfigurationError, ModelNotFoundError, Response

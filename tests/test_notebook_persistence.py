@@ -8,45 +8,20 @@ the embedded offline model, and checks that every cell ran without error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbconvert import MarkdownExporter
 
 from llmwidgets.providers.replay import load_recording
+from tests.support import ROOT, execute, saved_markdown
 
 pytestmark = pytest.mark.kernel
 
-ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
 #: Lines of each recording that must reach the saved markdown.
 SHORT_LINE = "squares = [n * n for n in range(10) if n % 2 == 0]"
 TOUR_LINE_HTML = "Here is a short, reliable way to <strong>load a CSV file</strong>"
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No config file, no keys, no forced mode: what a fresh machine running nbconvert has."""
-    for name in ("LLMWIDGETS_CONFIG", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMWIDGETS_HEADLESS"):
-        monkeypatch.delenv(name, raising=False)
-    yield
-
-
-def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    """Run like `jupyter nbconvert --execute`: nbclient and the venv's python3 kernel."""
-    NotebookClient(
-        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(cwd)}}
-    ).execute()
-    return nb
-
-
-def saved_markdown(nb: nbformat.NotebookNode, path: Path) -> str:
-    nbformat.write(nb, path)
-    body, _ = MarkdownExporter().from_notebook_node(nbformat.read(path, as_version=4))
-    return body
 
 
 def build_notebook() -> nbformat.NotebookNode:

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.test_notebook_persistence import ROOT, clean_env, execute, saved_markdown  # noqa: F401
+from tests.support import ROOT, execute, saved_markdown
 
 pytestmark = pytest.mark.kernel
 

@@ -13,30 +13,16 @@ import pytest
 
 from llmwidgets import ProviderError, StreamWidget
 from llmwidgets.errors import AuthenticationError, ConfigurationError
-from tests.recording_comm import CommRecorder, RecordingComm, recorder  # noqa: F401
+from tests.recording_comm import RecordingComm
+from tests.support import ended, text_model
 
 pytestmark = pytest.mark.usefixtures("openai_key")
 
 SAMPLE = "# Title\n\nSome **bold** text, a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
 
 
-@pytest.fixture
-def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-widget-0000000000")
-
-
 def widget(wire: Any, model: str, **kw: Any) -> StreamWidget:
-    return StreamWidget(f"openai:{model}", "hi", base_url=wire.openai_base_url, **kw)
-
-
-def text_model(wire: Any, text: str, chunk: int = 4, delay: float = 0.0) -> str:
-    wire.add_text("t", text)
-    return f"text:t?chunk={chunk}&delay={delay}"
-
-
-async def ended(w: StreamWidget, timeout: float = 10) -> None:
-    assert w.run is not None
-    await asyncio.wait_for(asyncio.shield(w.run.task), timeout)  # type: ignore[arg-type]
+    return StreamWidget(model, "hi", base_url=wire.openai_base_url, **kw)
 
 
 def comm_of(w: StreamWidget) -> RecordingComm:
@@ -45,7 +31,7 @@ def comm_of(w: StreamWidget) -> RecordingComm:
 
 
 async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, SAMPLE, chunk=3, delay=0.002))
+    w = widget(wire_server, text_model(wire_server, "t", SAMPLE, chunk=3, delay=0.002))
     await ended(w)
     deltas = comm_of(w).deltas()
     assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
@@ -55,7 +41,7 @@ async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, wire_s
 
 async def test_each_byte_of_the_answer_is_sent_once(recorder, wire_server):
     answer = "word " * 4000
-    w = widget(wire_server, text_model(wire_server, answer, chunk=5))
+    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=5))
     await ended(w)
     sent = sum(len(d["text"]) for d in comm_of(w).deltas())
     assert sent == len(answer)
@@ -64,7 +50,7 @@ async def test_each_byte_of_the_answer_is_sent_once(recorder, wire_server):
 async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
     answer = "x" * 2000  # 500 chunks, ~1 ms apart
     w = widget(
-        wire_server, text_model(wire_server, answer, chunk=4, delay=0.001), flush_interval=0.05
+        wire_server, text_model(wire_server, "t", answer, chunk=4, delay=0.001), flush_interval=0.05
     )
     await ended(w)
     n = len(comm_of(w).deltas())
@@ -75,7 +61,7 @@ async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
 
 async def test_the_first_token_is_sent_at_once(recorder, wire_server):
     w = widget(
-        wire_server, text_model(wire_server, "a" * 40, chunk=1, delay=0.02), flush_interval=10
+        wire_server, text_model(wire_server, "t", "a" * 40, chunk=1, delay=0.02), flush_interval=10
     )
     for _ in range(200):
         await asyncio.sleep(0.01)
@@ -89,7 +75,7 @@ async def test_the_first_token_is_sent_at_once(recorder, wire_server):
 
 
 async def test_the_end_sets_final_text_status_and_exact_usage(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, SAMPLE))
+    w = widget(wire_server, text_model(wire_server, "t", SAMPLE))
     response = await w
     assert w.final_text == SAMPLE == response.text
     assert w.status == "done"
@@ -100,7 +86,7 @@ async def test_the_end_sets_final_text_status_and_exact_usage(recorder, wire_ser
 
 
 async def test_status_is_waiting_then_streaming_then_done(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "abc" * 50, chunk=3, delay=0.005))
+    w = widget(wire_server, text_model(wire_server, "t", "abc" * 50, chunk=3, delay=0.005))
     seen = [w.status]
     w.observe(lambda ch: seen.append(ch["new"]), "status")
     await ended(w)
@@ -109,7 +95,7 @@ async def test_status_is_waiting_then_streaming_then_done(recorder, wire_server)
 
 async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(recorder, wire_server):
     answer = "".join(f"{i:04d} " for i in range(400))
-    w = widget(wire_server, text_model(wire_server, answer, chunk=5, delay=0.002))
+    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=5, delay=0.002))
     while len(comm_of(w).deltas()) < 3:
         await asyncio.sleep(0.005)
     comm_of(w).view_says({"type": "hello"})
@@ -121,7 +107,7 @@ async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(recorder
 
 
 async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "abcdef" * 20))
+    w = widget(wire_server, text_model(wire_server, "t", "abcdef" * 20))
     await ended(w)
     comm_of(w).view_says({"type": "hello"})
     snap = comm_of(w).customs()[-1]
@@ -131,7 +117,7 @@ async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, wire
 
 
 async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "y" * 4000, chunk=4, delay=0.005))
+    w = widget(wire_server, text_model(wire_server, "t", "y" * 4000, chunk=4, delay=0.005))
     while len(w.text) < 40:
         await asyncio.sleep(0.005)
     stopped_at = time.monotonic()
@@ -151,7 +137,7 @@ async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(recorder
 
 
 async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "z" * 4000, chunk=4, delay=0.005))
+    w = widget(wire_server, text_model(wire_server, "t", "z" * 4000, chunk=4, delay=0.005))
     while not w.text:
         await asyncio.sleep(0.005)
     comm_of(w).view_says({"type": "stop"})
@@ -163,7 +149,7 @@ async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, wire
 
 
 async def test_an_error_mid_stream_is_shown_and_keeps_the_partial_answer(recorder, wire_server):
-    w = widget(wire_server, "error-mid-stream")
+    w = widget(wire_server, "openai:error-mid-stream")
     with pytest.raises(ProviderError) as err:
         await w
     assert w.status == "error"
@@ -182,11 +168,9 @@ async def test_an_unknown_alias_is_an_error_in_the_widget_and_sends_nothing(reco
 
 
 async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "first"))
+    w = widget(wire_server, text_model(wire_server, "t", "first"))
     await ended(w)
-    w.start(
-        "openai:" + text_model(wire_server, "second"), "again", base_url=wire_server.openai_base_url
-    )
+    w.start(text_model(wire_server, "t", "second"), "again", base_url=wire_server.openai_base_url)
     await ended(w)
     customs = comm_of(w).customs()
     reset_at = max(i for i, c in enumerate(customs) if c["type"] == "reset")
@@ -197,7 +181,7 @@ async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_se
 
 async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETSECRET123456")
-    w = widget(wire_server, "http-401")
+    w = widget(wire_server, "openai:http-401")
     with pytest.raises(AuthenticationError):
         await w
     everything = repr([s.data for s in comm_of(w).log]) + repr(w.get_state())
@@ -206,7 +190,7 @@ async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypa
 
 
 async def test_stop_before_the_stream_has_begun_ends_it_as_stopped(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "never sent"))
+    w = widget(wire_server, text_model(wire_server, "t", "never sent"))
     w.stop()
     response = await asyncio.wait_for(w.wait(), 2)
     assert w.status == "stopped"
@@ -214,8 +198,8 @@ async def test_stop_before_the_stream_has_begun_ends_it_as_stopped(recorder, wir
 
 
 async def test_every_widget_shares_one_front_end_bundle(recorder, wire_server):
-    a = widget(wire_server, text_model(wire_server, "a"))
-    b = widget(wire_server, text_model(wire_server, "b"))
+    a = widget(wire_server, text_model(wire_server, "t", "a"))
+    b = widget(wire_server, text_model(wire_server, "t", "b"))
     await ended(a)
     await ended(b)
     assert a._assets is b._assets
@@ -230,7 +214,7 @@ async def test_a_closed_widget_and_its_answer_are_freed(recorder, wire_server):
     import gc
     import weakref
 
-    w = widget(wire_server, text_model(wire_server, "x" * 1000))
+    w = widget(wire_server, text_model(wire_server, "t", "x" * 1000))
     await ended(w)
     ref = weakref.ref(w)
     run_ref = weakref.ref(w.run)  # type: ignore[arg-type]
@@ -243,7 +227,7 @@ async def test_a_closed_widget_and_its_answer_are_freed(recorder, wire_server):
 
 async def test_the_end_does_not_resend_the_answer(recorder, wire_server):
     answer = "word " * 2000
-    w = widget(wire_server, text_model(wire_server, answer, chunk=50))
+    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=50))
     await ended(w)
     payload = sum(s.size for s in comm_of(w).log if s.msg_type == "comm_msg")
     assert payload < 1.2 * len(answer)
@@ -252,7 +236,7 @@ async def test_the_end_does_not_resend_the_answer(recorder, wire_server):
 
 async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(recorder, wire_server):
     answer = "para " * 2000
-    w = widget(wire_server, text_model(wire_server, answer, chunk=100))
+    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=100))
     await ended(w)
     bundle = w.saved_copy()
     assert "<p>" + answer.rstrip() in bundle["text/html"]
