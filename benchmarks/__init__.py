@@ -5,8 +5,10 @@ wire kernel` runs some; results are printed as a table and written to
 `benchmarks/results/latest.json`. See `benchmarks/README.md` for what each figure means.
 
 This module holds what the figures share: the result row, the loopback wire server run as a
-separate process (so `time.process_time()` measures only the client), and the recording comm
-installed without pytest (so `StreamWidget` runs its real code with no front end attached).
+separate process (so `time.process_time()` measures only the client), the recording comm
+installed without pytest (so `StreamWidget` runs its real code with no front end attached), and
+fake API keys. Importing it changes nothing but `sys.path`: the keys and the comm are context
+managers (`fake_api_keys()`, `recording_comms()`) that the runner and the figures enter.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ if str(REPO_ROOT) not in sys.path:  # `tests.wire_server`, `tests.recording_comm
     sys.path.insert(0, str(REPO_ROOT))
 
 #: The SDKs refuse to build a client without a key; the loopback server ignores it.
-os.environ.setdefault("OPENAI_API_KEY", "sk-bench-0000000000")
-os.environ.setdefault("ANTHROPIC_API_KEY", "sk-ant-bench-0000000000")
+FAKE_API_KEYS = {
+    "OPENAI_API_KEY": "sk-bench-0000000000",
+    "ANTHROPIC_API_KEY": "sk-ant-bench-0000000000",
+}
 
 
 @dataclass
@@ -127,6 +131,25 @@ class WireProcess:
     @staticmethod
     def text_model(name: str, chunk: int = 4, delay: float = 0.0, repeat: int = 1) -> str:
         return f"text:{name}?chunk={chunk}&delay={delay}&repeat={repeat}"
+
+
+# --------------------------------------------------------------------------- environment
+
+
+@contextlib.contextmanager
+def fake_api_keys() -> Iterator[None]:
+    """Set each of `FAKE_API_KEYS` that is unset, for the block; unset them again afterwards.
+
+    The runner (`python -m benchmarks`) runs each figure inside; kernels and servers a figure
+    starts inherit the keys. Importing `benchmarks` sets nothing.
+    """
+    added = [name for name in FAKE_API_KEYS if name not in os.environ]
+    os.environ.update({name: FAKE_API_KEYS[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 # --------------------------------------------------------------------------- comms
