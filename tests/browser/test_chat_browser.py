@@ -102,7 +102,8 @@ def test_shift_enter_inserts_a_newline_instead_of_sending(
     box.press("Enter")
     page.output(0).locator(USER).first.wait_for()
     assert page.output(0).locator(USER).inner_text() == "line one\nline two"
-    assert page.cell(0).locator(".jp-OutputArea-child").count() == 1  # no cell ran or moved
+    # No cell ran or moved: the outputs are still the chat and its saved-copy slot.
+    assert page.cell(0).locator(".jp-OutputArea-child").count() == 2
 
 
 def test_up_on_an_empty_box_recalls_the_last_message(
