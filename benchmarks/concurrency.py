@@ -46,6 +46,18 @@ def timed(fn: Callable[[], Awaitable[list[float]]]) -> Callable[[], Awaitable[di
     return wrapper
 
 
+def close_tree(widget: Any) -> None:
+    """Close a widget, its children and their layouts: closing a Box leaves its children open,
+    and ipywidgets' registry of open widgets would keep the panes alive (the soak figure, run
+    later in this process, counts live widgets)."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    layout = getattr(widget, "layout", None)
+    if layout is not None:
+        layout.close()
+    widget.close()
+
+
 class Case:
     def __init__(self, wire: WireProcess) -> None:
         self.wire = wire
@@ -82,9 +94,7 @@ class Case:
 
         await asyncio.gather(*(one(p) for p in c.panes))
         await c
-        for pane in c.panes:
-            pane.close()
-        c.close()
+        close_tree(c)
         return [SIZE / (end - started) for end in ends]
 
     async def bare_sdk(self, n: int) -> list[float]:
