@@ -30,6 +30,7 @@ from llmwidgets.magics import (
     transform_cell,
 )
 from llmwidgets.providers.replay import load_recording
+from llmwidgets.widgets.saved_copy import saved_bundle
 
 SHORT = load_recording("short")
 #: What the plain-text path prints for it: the answer, ending in exactly one newline.
@@ -347,14 +348,14 @@ def test_a_kernel_without_a_notebook_ui_prints_the_answer_and_waits(kernel: Kern
 
 
 @pytest.mark.kernel
-def test_a_headless_answer_ends_as_one_markdown_output_for_the_saved_notebook(
+def test_a_headless_answer_ends_as_one_safe_html_output_for_the_saved_notebook(
     kernel: Kernel,
 ) -> None:
     ex = kernel.execute("%%llm replay:short -O delay=0.002\nhi", ui=False)
     kinds = [t for _, t, _ in ex.outputs if t not in ("status", "execute_input")]
     assert kinds[-2:] == ["clear_output", "display_data"]
     (final,) = ex.of_type("display_data")
-    assert final["data"]["text/markdown"] == f"{SHORT}\n\n*replay:short*"
+    assert final["data"]["text/html"] == saved_bundle(f"{SHORT}\n\n*replay:short*", "")["text/html"]
     assert final["data"]["text/plain"] == SHORT
 
 

@@ -56,8 +56,8 @@ def test_every_answer_is_in_the_saved_notebook_exported_as_markdown(
     markdown = saved_markdown(nb, tmp_path / "answers.ipynb")
 
     magic, bound, widget = nb.cells[1], nb.cells[2], nb.cells[3]
-    (saved,) = magic.outputs  # printed as it streamed, then replaced by one markdown output
-    assert SHORT_LINE in saved.data["text/markdown"]
+    (saved,) = magic.outputs  # printed as it streamed, then replaced by one HTML copy
+    assert SHORT_LINE in saved.data["text/html"]
     assert bound.outputs[0]["text"] == f"bound: stop {len(load_recording('short'))}\n"
     view, copy = [o for o in widget.outputs if o.output_type == "display_data"]
     assert view.data["application/vnd.jupyter.widget-view+json"]["model_id"]

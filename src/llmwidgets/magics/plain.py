@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from IPython.core.error import UsageError
 
@@ -33,7 +34,8 @@ async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> N
 
     In a kernel (nbclient, nbconvert, papermill, console) the printed text becomes many stream
     outputs in a saved notebook, so once every answer has ended it is replaced by one output per
-    answer holding `text/markdown` and `text/plain`, which GitHub and nbconvert render.
+    answer: the same safe HTML copy the widgets save (raw HTML in an answer stays text, remote
+    images become links), and the whole answer as `text/plain`.
     """
     finals: list[tuple[str, Response]] = []
     for model in call.models:
@@ -53,14 +55,13 @@ async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> N
             display(_final_bundle(model, response, titled=len(finals) > 1), raw=True)
 
 
-def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, str]:
-    """The saved form of a printed answer: markdown with a model line, and the plain text."""
+def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, Any]:
+    """The saved form of a printed answer: HTML with a model line, and the plain text."""
+    from llmwidgets.widgets.saved_copy import saved_bundle
+
     spec = f"{response.provider}:{response.model}" if response.provider else model
     head = f"**{model}**\n\n" if titled else ""
-    return {
-        "text/markdown": f"{head}{response.text}\n\n*{spec}*",
-        "text/plain": response.text,
-    }
+    return saved_bundle(f"{head}{response.text}\n\n*{spec}*", response.text)
 
 
 async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) -> Response:
