@@ -91,6 +91,11 @@ class Scenario:
     stall: float = 5.0
     #: OpenAI: answer 400 when the body has `stream_options` (older compatible servers do).
     reject_stream_options: bool = False
+    #: OpenAI: the output tokens spent thinking, reported in `completion_tokens_details`.
+    reasoning_tokens: int = 0
+    #: OpenAI-compatible: the delta field thinking travels in (DeepSeek and vLLM say
+    #: `reasoning_content`, Ollama and others `reasoning`).
+    reasoning_field: str = "reasoning_content"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
@@ -171,6 +176,18 @@ def _builtin_scenarios() -> dict[str, Scenario]:
             thinking=["The user wants ", "a greeting. ", "Keep it short."],
             text=["Hi ", "there!"],
         ),
+        "thinking-as-reasoning": Scenario(
+            thinking=["The user wants ", "a greeting."], text=["Hi!"], reasoning_field="reasoning"
+        ),
+        # Thinks without sharing it (OpenAI's o-series): only the count says it thought.
+        "thinking-hidden": Scenario(text=["Hi ", "there!"], usage=(12, 340), reasoning_tokens=300),
+        # Long enough to watch: ~2 s of thinking, then the answer.
+        "thinking-slow": Scenario(
+            thinking=[f"Step {i}: considering the question. " for i in range(1, 21)],
+            text=[f"word{i} " for i in range(40)],
+            usage=(12, 250),
+            delay=0.1,
+        ),
         "length": Scenario(text=["Cut ", "short"], finish_reason="length"),
         "error-mid-stream": Scenario(
             text=["Partial ", "answer "], error_after=2, error_message="Overloaded"
@@ -232,7 +249,7 @@ def openai_events(sc: Scenario, model: str, include_usage: bool) -> Iterator[Wir
 
     yield chunk({"role": "assistant", "content": "", "refusal": None})
     for piece in sc.thinking:
-        yield chunk({"reasoning_content": piece}, content=True)
+        yield chunk({sc.reasoning_field: piece}, content=True)
     for piece in sc.text:
         yield chunk({"content": piece}, content=True)
     for frag in sc.tool_calls:
@@ -256,7 +273,7 @@ def openai_events(sc: Scenario, model: str, include_usage: bool) -> Iterator[Wir
             "total_tokens": prompt + completion,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": 0,
+                "reasoning_tokens": sc.reasoning_tokens,
                 "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0,

@@ -3,7 +3,11 @@
 /**
  * @typedef {{output_tokens?: number, estimated?: boolean, tokens_per_second?: number|null,
  *   ttft?: number|null, elapsed?: number|null, cost?: number|null,
- *   input_tokens?: number|null}} Metrics
+ *   input_tokens?: number|null, thinking_tokens?: number|null,
+ *   thinking_estimated?: boolean|null, thinking_ttft?: number|null,
+ *   thinking_time?: number|null}} Metrics
+ * `output_tokens` counts the thinking too (it is what is billed); `ttft` is the first visible
+ * token, `thinking_ttft` the first thinking one.
  */
 
 /** "~123 tokens" while estimated, "123 tokens" once exact. */
@@ -36,11 +40,41 @@ export function formatCost(usd) {
   return `$${usd.toPrecision(2)}`;
 }
 
+/** "~840 thinking", or "" for an answer without thinking. */
+export function formatThinkingTokens(n, estimated) {
+  if (!isNumber(n)) return "";
+  return `${estimated ? "~" : ""}${Math.max(0, Math.round(n))} thinking`;
+}
+
+/** "first thought 0.12 s", or "". */
+export function formatThinkingTtft(seconds) {
+  return isNumber(seconds) ? `first thought ${seconds.toFixed(2)} s` : "";
+}
+
+/** "12 s" (one decimal under 10 s), as the thinking summary says it. */
+export function formatSeconds(seconds) {
+  return `${seconds < 10 ? seconds.toFixed(1) : seconds.toFixed(0)} s`;
+}
+
+/** The thinking parts of the counter; empty strings for an answer without thinking. */
+export function formatThinking(m) {
+  const metrics = m ?? {};
+  return {
+    "thinking-tokens": formatThinkingTokens(
+      metrics.thinking_tokens,
+      metrics.thinking_estimated ?? true,
+    ),
+    "thinking-ttft": formatThinkingTtft(metrics.thinking_ttft),
+  };
+}
+
 /** All counter parts as text, keyed by their element's class suffix. */
 export function formatMetrics(m) {
   const metrics = m ?? {};
+  // The answer's own tokens: thinking is counted apart (formatThinking).
+  const thinking = isNumber(metrics.thinking_tokens) ? metrics.thinking_tokens : 0;
   return {
-    tokens: formatTokens(metrics.output_tokens, metrics.estimated ?? true),
+    tokens: formatTokens((metrics.output_tokens ?? 0) - thinking, metrics.estimated ?? true),
     tps: formatRate(metrics.tokens_per_second),
     ttft: formatTtft(metrics.ttft),
     elapsed: formatElapsed(metrics.elapsed),
@@ -48,7 +82,7 @@ export function formatMetrics(m) {
   };
 }
 
-const PARTS = ["tokens", "tps", "ttft", "elapsed", "cost"];
+const PARTS = ["tokens", "thinking-tokens", "tps", "ttft", "thinking-ttft", "elapsed", "cost"];
 
 /** The `.llmw-counter` element with one child per part; returns {element, update}. */
 export function createCounter(document) {
@@ -64,7 +98,7 @@ export function createCounter(document) {
   }
   /** @param {Metrics} metrics */
   function update(metrics) {
-    const text = formatMetrics(metrics);
+    const text = { ...formatMetrics(metrics), ...formatThinking(metrics) };
     for (const part of PARTS) {
       const span = spans[part];
       if (span.textContent !== text[part]) span.textContent = text[part];

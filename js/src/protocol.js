@@ -2,6 +2,9 @@
 // src/llmwidgets/widgets/protocol.py is the kernel's half, and tests/test_protocol.py keeps the
 // two equal. Text travels as append-only deltas numbered by `seq`; a view that lost its place
 // says hello and gets a snapshot (the text as of delta `seq`); reset starts a new answer.
+// An answer has typed parts (PARTS): a text delta is the plain {type, seq, text}, any other part
+// names itself in `part`; all parts share one seq sequence, and a snapshot holds each non-text
+// part under its own name.
 
 /** Message types, by direction. */
 export const MESSAGES = Object.freeze({
@@ -13,6 +16,7 @@ export const MESSAGES = Object.freeze({
     REGENERATE: "regenerate",
     CLEAR: "clear",
   }),
+  parts: Object.freeze({ TEXT: "text", THINKING: "thinking" }),
 });
 
 const toView = MESSAGES.kernelToView;
@@ -22,6 +26,7 @@ const chatInput = MESSAGES.chatInputToKernel;
 export const DELTA = toView.DELTA;
 export const SNAPSHOT = toView.SNAPSHOT;
 export const RESET = toView.RESET;
+export const PARTS = MESSAGES.parts;
 
 /** View -> kernel: "send me everything so far" (on render mid-stream, and after a gap). */
 export const hello = () => ({ type: toKernel.HELLO });

@@ -1,10 +1,11 @@
-// One streamed answer on screen: header (status, model, note, counter, Stop), the
-// incremental markdown body and an error box. Knows the kernel <-> view message protocol
+// One streamed answer on screen: header (status, model, note, counter, Stop), the thinking
+// panel, the incremental markdown body and an error box. Knows the kernel <-> view message protocol
 // but not anywidget: the stream, chat and compare widgets all drive it the same way.
 
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
 import * as protocol from "./protocol.js";
+import { ThinkingPanel } from "./thinking.js";
 
 // "queued": the model answers one request at a time (the embedded one) and is busy with another.
 export const ACTIVE_STATUSES = new Set(["waiting", "queued", "streaming"]);
@@ -44,6 +45,7 @@ export class StreamView {
     this._dataAt = this._metricsAt;
     this._ticker = null;
     this.lastSeq = -1; // -1: nothing known; a snapshot must come first
+    this._hasAnswer = false; // a visible answer token has arrived (the thinking panel closes)
     this._awaitingSnapshot = false;
     this.status = "idle";
 
@@ -77,7 +79,9 @@ export class StreamView {
     this.errorEl.hidden = true;
     this.errorEl.setAttribute("role", "alert");
 
-    this.root.append(this.header, this.body, this.errorEl);
+    this.thinking = new ThinkingPanel(doc);
+
+    this.root.append(this.header, this.thinking.element, this.body, this.errorEl);
     el.appendChild(this.root);
 
     this._onStop = () => this.stop();
@@ -103,11 +107,16 @@ export class StreamView {
     this._awaitingSnapshot = false;
   }
 
+  /** The model's thinking currently shown. */
+  get thinkingText() {
+    return this.thinking.text;
+  }
+
   /** Handle one kernel -> view custom message ({type: delta|snapshot|reset}). */
   applyMessage(msg) {
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === protocol.DELTA) this._delta(msg.seq, msg.text ?? "");
-    else if (msg.type === protocol.SNAPSHOT) this._snapshot(msg.seq, msg.text ?? "");
+    if (msg.type === protocol.DELTA) this._delta(msg.seq, msg.text ?? "", msg.part);
+    else if (msg.type === protocol.SNAPSHOT) this._snapshot(msg);
     else if (msg.type === protocol.RESET) this.reset();
   }
 
@@ -115,29 +124,57 @@ export class StreamView {
   reset() {
     this.lastSeq = 0;
     this._awaitingSnapshot = false;
+    this._hasAnswer = false;
     this.markdown.setText("");
+    this.thinking.reset();
     this.setError(null);
   }
 
-  _delta(seq, text) {
+  _delta(seq, text, part) {
     this._dataAt = this.clock.now();
     if (seq <= this.lastSeq) return; // already have it (e.g. inside a snapshot)
     if (this.lastSeq >= 0 && seq === this.lastSeq + 1) {
       this.lastSeq = seq;
-      this.markdown.append(text);
+      if (part === undefined) {
+        // The text path: a text delta names no part.
+        this.markdown.append(text);
+        if (!this._hasAnswer && text) this._answerStarted();
+      } else if (part === protocol.PARTS.THINKING) {
+        this.thinking.append(text);
+      }
       return;
     }
     if (!this._awaitingSnapshot) this.hello(); // a gap: the snapshot will cover it
   }
 
-  _snapshot(seq, text) {
+  _snapshot(msg) {
     this._dataAt = this.clock.now();
     // Snapshots are broadcast to every view of the model; an older one is stale here.
-    if (seq < this.lastSeq) return;
-    this.lastSeq = seq;
+    if (msg.seq < this.lastSeq) return;
+    this.lastSeq = msg.seq;
     this._awaitingSnapshot = false;
+    const text = msg.text ?? "";
     this.markdown.setText(text);
+    this.thinking.setText(msg[protocol.PARTS.THINKING] ?? "");
+    if (text) this._answerStarted();
+    else this._updateThinking();
     if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
+  }
+
+  _answerStarted() {
+    this._hasAnswer = true;
+    this._updateThinking();
+  }
+
+  /** The thinking panel follows the status, the metrics and whether the answer has begun. */
+  _updateThinking() {
+    const answering =
+      this._hasAnswer || FINAL_STATUSES.has(this.status) || typeof this._metrics.ttft === "number";
+    this.thinking.update({
+      thinking: ACTIVE_STATUSES.has(this.status),
+      answering,
+      metrics: this._metrics,
+    });
   }
 
   /** Show a status: "idle" | "waiting" | "queued" | "streaming" | "done" | "stopped" | "error". */
@@ -159,6 +196,7 @@ export class StreamView {
       this._stopTicker();
     }
     if (FINAL_STATUSES.has(s)) this.markdown.finalize();
+    this._updateThinking();
   }
 
   /** @param {import("./counter.js").Metrics} metrics */
@@ -167,6 +205,7 @@ export class StreamView {
     this._metricsAt = this.clock.now();
     this.counter.update(this._metrics);
     this._showStatusText();
+    this._updateThinking();
   }
 
   /**
@@ -234,6 +273,14 @@ export class StreamView {
     if (!text) return;
     this.markdown.setText(text);
     this.markdown.finalize();
+    this._answerStarted();
+  }
+
+  /** The thinking as the ended answer had it (a saved widget state, read without a kernel). */
+  setFinalThinking(text) {
+    if (!text) return;
+    this.thinking.setText(text);
+    this._updateThinking();
   }
 
   /** Stop button: ask the kernel to cancel the stream. */
@@ -246,6 +293,7 @@ export class StreamView {
 
   destroy() {
     this._stopTicker();
+    this.thinking.destroy();
     this.stopButton.removeEventListener("click", this._onStop);
     this.root.removeEventListener("click", this._onClick);
     this.root.remove();

@@ -23,6 +23,8 @@ export function bindStreamView(model, el, options = {}) {
     if (!FINAL_STATUSES.has(model.get("status")) || view._awaitingSnapshot) return;
     const text = view.text;
     if (text && model.get("final_text") !== text) model.set("final_text", text);
+    const thinking = view.thinkingText;
+    if (thinking && model.get("final_thinking") !== thinking) model.set("final_thinking", thinking);
   };
   const onStatus = () => {
     view.setStatus(model.get("status"));
@@ -48,6 +50,7 @@ export function bindStreamView(model, el, options = {}) {
   const status = model.get("status") ?? "idle";
   const saved = model.get("final_text");
   if (FINAL_STATUSES.has(status) && saved) view.setFinalText(saved); // works without a kernel
+  if (FINAL_STATUSES.has(status)) view.setFinalThinking(model.get("final_thinking"));
   onStatus();
 
   const listeners = [

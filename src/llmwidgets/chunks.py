@@ -53,7 +53,10 @@ CHARS_PER_TOKEN = 4
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0
+    #: All tokens the model wrote, thinking included (what is billed).
     output_tokens: int = 0
+    #: The part of `output_tokens` spent thinking, when the provider reports it (else 0).
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -63,6 +66,7 @@ class Usage:
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "total_tokens": self.total_tokens,
         }
 
@@ -245,16 +249,22 @@ class Response:
     usage: Usage | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     thinking: str = ""
+    #: Seconds to the first *visible* token (answer text or a tool call); thinking is not one.
     time_to_first_token: float | None = None
+    #: Seconds to the first thinking token, when the model shared its thinking.
+    time_to_first_thinking: float | None = None
     total_time: float | None = None
     alias: str = ""
     provider: str = ""
 
     @property
     def tokens_per_second(self) -> float | None:
-        if self.usage is None or not self.total_time or self.time_to_first_token is None:
+        firsts = [
+            t for t in (self.time_to_first_token, self.time_to_first_thinking) if t is not None
+        ]
+        if self.usage is None or not self.total_time or not firsts:
             return None
-        gen = self.total_time - self.time_to_first_token
+        gen = self.total_time - min(firsts)  # output tokens count the thinking ones too
         return self.usage.output_tokens / gen if gen > 0 else None
 
     def to_message(self) -> Message:

@@ -151,7 +151,9 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self.raw_finish_reason: str | None = None
         self.model_name = ""
         self.started_at: float | None = None
+        #: The first visible token (answer text or a tool call); thinking has its own time.
         self.first_token_at: float | None = None
+        self.first_thinking_at: float | None = None
         self.ended_at: float | None = None
         self.skipped: list[LLMWidgetsError] = []
         self._gen: AsyncGenerator[StreamChunk, None] | None = None
@@ -186,6 +188,13 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         return self._pieces[0] if self._pieces else ""
 
     @property
+    def thinking(self) -> str:
+        """The model's thinking so far, kept apart from the answer."""
+        if len(self._thinking) > 1:
+            self._thinking[:] = ["".join(self._thinking)]
+        return self._thinking[0] if self._thinking else ""
+
+    @property
     def note(self) -> str:
         """The provider's warning for people (e.g. that a model is a tiny offline one)."""
         return getattr(self.provider, "note", "") if self.provider else ""
@@ -201,9 +210,12 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             raw_finish_reason=self.raw_finish_reason,
             usage=self.usage,
             tool_calls=list(self._tool_calls),
-            thinking="".join(self._thinking),
+            thinking=self.thinking,
             time_to_first_token=(self.first_token_at - start)
             if start is not None and self.first_token_at is not None
+            else None,
+            time_to_first_thinking=(self.first_thinking_at - start)
+            if start is not None and self.first_thinking_at is not None
             else None,
             total_time=(self.ended_at - start)
             if start is not None and self.ended_at is not None
@@ -227,8 +239,11 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                     try:
                         async for chunk in agen:
                             if not received and (chunk.delta or chunk.thinking or chunk.tool_calls):
-                                received = True
+                                received = True  # no fallback once anything was shown
+                            if self.first_token_at is None and (chunk.delta or chunk.tool_calls):
                                 self.first_token_at = time.perf_counter()
+                            if self.first_thinking_at is None and chunk.thinking:
+                                self.first_thinking_at = time.perf_counter()
                             self._record(chunk)
                             yield chunk
                     finally:

@@ -5,6 +5,10 @@ reach a stream that runs after its cell has returned. Why batching: the front en
 1,000 messages/s and each message carries ~700 bytes of envelope, so deltas are gathered on a
 short clock (`flush_interval`) and sent as one append-only piece with a sequence number.
 
+Thinking (reasoning) text is batched the same way but kept apart: each piece sent is one part,
+`text` or `thinking`, numbered in the same `seq` sequence, and a batch that holds both sends the
+thinking first.
+
 Nothing here grows with the answer's length per chunk: appending a delta is a list append and a
 counter update; the full text is joined only for snapshots and at the end.
 """
@@ -21,6 +25,7 @@ from llmwidgets.chunks import CHARS_PER_TOKEN, Response
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
 from llmwidgets.stream import ChunkStream
+from llmwidgets.widgets.protocol import TEXT, THINKING, Part
 
 Status = Literal["idle", "waiting", "queued", "streaming", "done", "stopped", "error"]
 ENDED: frozenset[str] = frozenset({"done", "stopped", "error"})
@@ -38,6 +43,14 @@ class Metrics:
     cost: float | None = None
     #: How the answer ended ("stop", "length", ...), once it has: "length" is shown as a limit.
     finish_reason: str | None = None
+    #: The part of `output_tokens` spent thinking (None: no sign of thinking), estimated from the
+    #: thinking text unless the provider reported it (`thinking_estimated`).
+    thinking_tokens: int | None = None
+    thinking_estimated: bool | None = None
+    #: Seconds to the first thinking token (`ttft` is the first *visible* token).
+    thinking_ttft: float | None = None
+    #: Seconds of thinking: from the start to the first visible token, or until now.
+    thinking_time: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -66,7 +79,7 @@ class StreamSink(Protocol):
     """What a view-holder (a widget) is told. Called on the kernel loop, never concurrently."""
 
     def on_stream_start(self, run: StreamRun) -> None: ...
-    def on_stream_delta(self, run: StreamRun, seq: int, text: str) -> None: ...
+    def on_stream_delta(self, run: StreamRun, seq: int, text: str, part: Part = TEXT) -> None: ...
     # Before the first token: the request was queued behind another one, or left the queue.
     def on_stream_status(self, run: StreamRun) -> None: ...
     def on_stream_end(self, run: StreamRun) -> None: ...
@@ -106,6 +119,9 @@ class StreamRun:
         self._sent_chars = 0  # how much of `chunks.text` views have been sent
         self._pending: list[str] = []
         self._chars = 0
+        self._sent_thinking = 0  # the same for `chunks.thinking`
+        self._pending_thinking: list[str] = []
+        self._thinking_chars = 0
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
@@ -147,19 +163,44 @@ class StreamRun:
         """Everything received so far, sent or still pending (kept once, by the ChunkStream)."""
         return self.chunks.text
 
+    @property
+    def thinking(self) -> str:
+        """The model's thinking received so far."""
+        return self.chunks.thinking
+
     def snapshot(self) -> tuple[int, str]:
         """(seq, text) for a view that (re)attaches: the text as of delta `seq`."""
         return self.seq, self.chunks.text[: self._sent_chars]
+
+    def thinking_snapshot(self) -> str:
+        """The thinking as of delta `seq`, to go with `snapshot()`."""
+        return self.chunks.thinking[: self._sent_thinking] if self._sent_thinking else ""
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> Metrics:
         cs = self.chunks
         now = self.ended_at or self._clock()
         usage = cs.usage if self.done else None
-        tokens = usage.output_tokens if usage else round(self._chars / CHARS_PER_TOKEN)
-        ttft = (cs.first_token_at - cs.started_at) if cs.first_token_at and cs.started_at else None
-        gen_time = (now - cs.first_token_at) if cs.first_token_at else None
+        chars = self._chars + self._thinking_chars
+        tokens = usage.output_tokens if usage else round(chars / CHARS_PER_TOKEN)
+        start = cs.started_at
+        ttft = (cs.first_token_at - start) if cs.first_token_at and start else None
+        first = min((t for t in (cs.first_token_at, cs.first_thinking_at) if t), default=None)
+        gen_time = (now - first) if first else None
         tps = tokens / gen_time if gen_time and gen_time > 0.05 and tokens else None
+        # Reported thinking tokens may arrive with usage before the end (some servers send it).
+        reported = cs.usage.reasoning_tokens if cs.usage is not None else 0
+        thinking_tokens: int | None = None
+        if reported:
+            thinking_tokens = reported
+        elif self._thinking_chars and usage is not None:
+            # An exact total without a split (Anthropic): share it out by characters.
+            thinking_tokens = round(usage.output_tokens * self._thinking_chars / chars)
+        elif self._thinking_chars:
+            thinking_tokens = max(1, round(self._thinking_chars / CHARS_PER_TOKEN))
+        thinking_time = None
+        if thinking_tokens is not None and start:
+            thinking_time = (cs.first_token_at or now) - start
         return Metrics(
             output_tokens=tokens,
             estimated=usage is None,
@@ -169,6 +210,12 @@ class StreamRun:
             tokens_per_second=tps,
             cost=cost(cs.target.provider, cs.target.model, usage),
             finish_reason=self.response.finish_reason if self.done else None,
+            thinking_tokens=thinking_tokens,
+            thinking_estimated=None if thinking_tokens is None else not reported,
+            thinking_ttft=(cs.first_thinking_at - start)
+            if cs.first_thinking_at and start
+            else None,
+            thinking_time=thinking_time,
         )
 
     # -- the task --------------------------------------------------------------------------
@@ -176,6 +223,8 @@ class StreamRun:
         assert self._done is not None
         try:
             async for chunk in self.chunks:
+                if chunk.thinking:
+                    self._add_thinking(chunk.thinking)
                 if chunk.delta:
                     self._add(chunk.delta)
                 elif chunk.queued is not None and self.status in ("waiting", "queued"):
@@ -198,16 +247,37 @@ class StreamRun:
         await self._finish("done")
 
     def _add(self, delta: str) -> None:
+        first = not self._chars
         self._pending.append(delta)
         self._chars += len(delta)
+        # The first answer token goes out at once, after thinking too: it is what people wait for.
+        self._schedule(first)
+
+    def _add_thinking(self, delta: str) -> None:
+        first = not self._thinking_chars
+        self._pending_thinking.append(delta)
+        self._thinking_chars += len(delta)
+        self._schedule(first)
+
+    def _schedule(self, now: bool) -> None:
         if self.status in ("waiting", "queued"):
             self.status = "streaming"
-            self._flush()  # the first token goes out at once: it is what people wait for
+            now = True
+        if now:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._flush()
         elif self._timer is None and self._loop is not None:
             self._timer = self._loop.call_later(self.flush_interval, self._flush)
 
     def _flush(self) -> None:
         self._timer = None
+        if self._pending_thinking:
+            piece = "".join(self._pending_thinking)
+            self._pending_thinking.clear()
+            self._sent_thinking += len(piece)
+            self.seq += 1
+            self.sink.on_stream_delta(self, self.seq, piece, THINKING)
         if not self._pending:
             return
         piece = "".join(self._pending)

@@ -36,9 +36,11 @@ def snapshot(acc: ToolCallAccumulator) -> tuple[ToolCall, ...]:
 def usage_of(raw: Any) -> Usage | None:
     if raw is None or (isinstance(raw, dict) and not raw):
         return None
+    details = _field(raw, "completion_tokens_details")
     return Usage(
         input_tokens=int(_field(raw, "prompt_tokens") or 0),
         output_tokens=int(_field(raw, "completion_tokens") or 0),
+        reasoning_tokens=int((_field(details, "reasoning_tokens") if details else 0) or 0),
     )
 
 

@@ -33,6 +33,20 @@ from llmwidgets.providers.base import ProviderConfig
 #: Anthropic requires max_tokens; this is what we ask for when the caller did not say.
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_BASE_URL = "https://api.anthropic.com"
+#: Thinking budget for `thinking=True`; the API's minimum is 1,024.
+DEFAULT_THINKING_BUDGET = 2048
+
+
+def thinking_option(value: Any) -> dict[str, Any] | None:
+    """The API's `thinking` field from the short forms: `True` (a default budget), a token
+    budget (`thinking=4000`), or `False`/`0` (None: leave the field out). A dict passes as is."""
+    if isinstance(value, dict):
+        return value
+    if value is True:
+        return {"type": "enabled", "budget_tokens": DEFAULT_THINKING_BUDGET}
+    if not value:
+        return None
+    return {"type": "enabled", "budget_tokens": int(value)}
 
 
 @cache
@@ -230,6 +244,10 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         stop = options.get("stop_sequences")
         if stop is not None:
             options["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if "thinking" in options:
+            thinking = thinking_option(options.pop("thinking"))
+            if thinking is not None:
+                options["thinking"] = thinking
         return options
 
     def _body(self, request: Request) -> dict[str, Any]:
@@ -247,5 +265,10 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
             body["temperature"] = request.temperature
         if request.tools:
             body["tools"] = to_anthropic_tools(request.tools)
-        body.update(self._options(request))
+        options = self._options(request)
+        budget = (options.get("thinking") or {}).get("budget_tokens")
+        if isinstance(budget, int) and request.max_tokens is None and "max_tokens" not in options:
+            # max_tokens counts the thinking too and must exceed its budget.
+            body["max_tokens"] = budget + DEFAULT_MAX_TOKENS
+        body.update(options)
         return body

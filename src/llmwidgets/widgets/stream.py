@@ -56,6 +56,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     #: view as deltas, so resending it would double the bytes; the view stores what it
     #: assembled in its own model state, which is what saved widget state holds.
     final_text = traitlets.Unicode("")
+    #: The model's thinking once the stream has ended; kept by views like `final_text`.
+    final_thinking = traitlets.Unicode("")
     model_label = traitlets.Unicode("").tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
 
@@ -99,6 +101,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             with self.hold_sync():
                 self.model_label = model
                 self.final_text = ""
+                self.final_thinking = ""
                 self.error = ErrorInfo(exc.title, exc.message).to_dict()
                 self.status = "error"
             return self
@@ -121,6 +124,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         with self.hold_sync():
             self.model_label = model_label
             self.final_text = text
+            self.final_thinking = ""
+            self.metrics = {}
             self.error = None
             self.status = "done"
         return self
@@ -180,8 +185,12 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         return self.status in ENDED
 
     def markdown(self) -> str:
-        """The answer as markdown, with a line saying which model wrote it and how it ended."""
+        """The answer as markdown, with a line saying which model wrote it and how it ended,
+        and one above it summing up the thinking, if the model thought."""
         body = self.final_text or self.text
+        thought = thinking_summary(self.metrics or {})
+        if thought:
+            body = f"*{thought}*\n\n{body}"
         foot = [f"*{self.model_label}*"] if self.model_label else []
         if self.status == "stopped":
             foot.append("*stopped*")
@@ -203,13 +212,16 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     def on_stream_start(self, run: StreamRun) -> None:
         self._metrics_sent_at = -math.inf
         self.final_text = ""
+        self.final_thinking = ""
         self.error = None
         self.model_label = run.chunks.target.spec
         self.label_note = ""
         self.metrics = run.metrics().to_dict()
         self.status = "waiting"
 
-    def on_stream_delta(self, run: StreamRun, seq: int, text: str) -> None:
+    def on_stream_delta(
+        self, run: StreamRun, seq: int, text: str, part: protocol.Part = protocol.TEXT
+    ) -> None:
         if self.status != "streaming":
             # The first delta also fixes which model answered (fallbacks happen before it).
             with self.hold_sync():
@@ -222,7 +234,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             # The counter needs a few updates a second, not one per batch.
             self._metrics_sent_at = now
             metrics = run.metrics().compact()
-        send_custom(self, protocol.delta(seq, text, metrics))
+        send_custom(self, protocol.delta(seq, text, metrics, part))
 
     def on_stream_status(self, run: StreamRun) -> None:
         self.status = run.status  # "queued" while the model answers another request
@@ -232,6 +244,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.label_note = run.chunks.note
             self.model_label = run.chunks.target.spec
             self.final_text = run.text
+            self.final_thinking = run.thinking
             self.metrics = run.metrics().to_dict()
             self.error = run.error_info.to_dict() if run.error_info else None
             self.status = run.status
@@ -246,5 +259,23 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.stop()
         elif kind == protocol.HELLO:
             # A shown answer (no run) is its final text; a stream, its text as of the last delta.
-            seq, text = self.run.snapshot() if self.run is not None else (0, self.final_text)
-            send_custom(self, protocol.snapshot(seq, text))
+            if self.run is not None:
+                seq, text = self.run.snapshot()
+                thinking = self.run.thinking_snapshot()
+            else:
+                seq, text, thinking = 0, self.final_text, self.final_thinking
+            send_custom(self, protocol.snapshot(seq, text, thinking))
+
+
+def thinking_summary(metrics: dict[str, Any]) -> str:
+    """'Thought for 12 s · 840 tokens' from an ended answer's metrics, or '' if it did not think."""
+    tokens = metrics.get("thinking_tokens")
+    if tokens is None:
+        return ""
+    seconds = metrics.get("thinking_time")
+    parts = ["Thought"]
+    if isinstance(seconds, int | float):
+        parts[0] += f" for {seconds:.1f} s" if seconds < 10 else f" for {seconds:.0f} s"
+    approx = "~" if metrics.get("thinking_estimated") else ""
+    parts.append(f"{approx}{tokens} {'token' if tokens == 1 else 'tokens'}")
+    return " · ".join(parts)
