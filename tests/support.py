@@ -54,6 +54,20 @@ async def ended(widget: StreamWidget | CompareWidget, timeout: float = 30.0) -> 
 # -- notebooks run headless ----------------------------------------------------------------
 
 
+def code_notebook(cells: list[str]) -> nbformat.NotebookNode:
+    """A notebook of code cells bound to the python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
 def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     """Run like `jupyter nbconvert --execute`: nbclient and the venv's python3 kernel."""
     from nbclient import NotebookClient

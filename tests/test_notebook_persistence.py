@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from llmwidgets.providers.replay import load_recording
-from tests.support import ROOT, execute, saved_markdown
+from tests.support import ROOT, code_notebook, execute, saved_markdown
 
 pytestmark = pytest.mark.kernel
 
@@ -39,14 +39,7 @@ def build_notebook() -> nbformat.NotebookNode:
         "display(chat)\n"
         "_ = await chat.send('What is a list comprehension?')",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return code_notebook(cells)
 
 
 def test_every_answer_is_in_the_saved_notebook_exported_as_markdown(

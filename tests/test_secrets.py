@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.support import code_notebook
+
 pytestmark = pytest.mark.kernel
 
 SECRET = "sk-test-Zq8vN3kW5tP1rX7yL2mC9dF4"
@@ -41,14 +43,7 @@ def build(wire: Any) -> nbformat.NotebookNode:
         "%load_ext llmwidgets",
         f"%%llm anthropic:http-401 --base-url {anthropic_url}\nhi",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return code_notebook(cells)
 
 
 def test_a_saved_notebook_holds_no_api_key_anywhere(
