@@ -49,13 +49,20 @@ class FrontendAssets(anywidget.AnyWidget):
     version = traitlets.Unicode("").tag(sync=True)
 
 
-# The kernel's one assets model (re-made if someone closed it, e.g. Widget.close_all()).
+# The kernel's one assets model, re-made once it is closed: by Widget.close_all() (ipywidgets
+# sets `comm` to None), or by marimo, which closes every comm with the cell that opened it when
+# that cell re-runs or is deleted, leaving the widget's `comm` set but marked `_closed`.
 _shared: FrontendAssets | None = None
+
+
+def _is_open(widget: anywidget.AnyWidget) -> bool:
+    comm = widget.comm
+    return comm is not None and not getattr(comm, "_closed", False)
 
 
 def shared_assets() -> FrontendAssets:
     global _shared
-    if _shared is None or _shared.comm is None:
+    if _shared is None or not _is_open(_shared):
         bundle, css = _read("stream.js"), _read("stream.css")
         if not bundle:
             bundle = (
