@@ -443,7 +443,9 @@ async def test_the_saved_copy_holds_every_answer_and_the_summary(wire_server):
     await ended(w)
     md = w.markdown()
     page = w.saved_copy()["text/html"]
-    assert page.index("<h2>one</h2>") < page.index("First answer, <strong>bold</strong>.")
+    assert page.index('<h2 class="jp-toc-ignore">one</h2>') < page.index(
+        "First answer, <strong>bold</strong>."
+    )
     assert md.index("## one") < md.index("First answer, **bold**.") < md.index("## two")
     assert md.index("## two") < md.index("Second answer.") < md.index("## broken")
     assert "Partial answer" in md and "Provider error" in md

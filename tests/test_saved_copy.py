@@ -13,7 +13,7 @@ from llmwidgets.widgets.saved_copy import (
 
 def test_markdown_is_rendered_as_html() -> None:
     page = answer_html("# Title\n\nSome **bold** and `code`.\n\n| a | b |\n|---|---|\n| 1 | 2 |")
-    assert "<h1>Title</h1>" in page
+    assert '<h1 class="jp-toc-ignore">Title</h1>' in page
     assert "<strong>bold</strong>" in page and "<code>code</code>" in page
     assert "<table>" in page and "<td>1</td>" in page
 
@@ -63,3 +63,8 @@ def test_a_long_answer_keeps_an_excerpt_as_plain_text() -> None:
     assert short.startswith("word word") and len(short) < 220
     assert "4,900 more characters" in short
     assert excerpt("short") == "short"
+
+
+def test_the_copys_headings_stay_out_of_jupyterlabs_table_of_contents() -> None:
+    page = answer_html("## One\n\ntext\n\n### Two")
+    assert page.count('class="jp-toc-ignore"') == 2

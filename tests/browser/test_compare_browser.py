@@ -124,5 +124,5 @@ def test_the_saved_notebook_holds_every_answer_as_html(
 
     page_html = wait_until(saved_html, 10, "a text/html saved copy in the saved notebook")
     assert page_html.count(TAIL.strip()[-30:]) == 2, json.dumps(page_html[:300])
-    assert "<h2>pane 0</h2>" in page_html and "<h2>pane 1</h2>" in page_html
+    assert ">pane 0</h2>" in page_html and ">pane 1</h2>" in page_html
     assert "<th>Model</th>" in page_html
