@@ -144,7 +144,7 @@ def test_the_end_of_a_stream_keeps_the_view_and_sends_the_answer_once_more(
     page.page.wait_for_function(
         "() => document.querySelector('.llmw-stream')?.dataset.status === 'done'", timeout=60_000
     )
-    wait_until(lambda: any(MARKER in f and "llmw-saved" in f for f in frames), 10, "the copy")
+    page.output(0).locator(SAVED).first.wait_for(state="attached", timeout=30_000)
     page.page.wait_for_timeout(1500)  # anything the end triggers has arrived by now
 
     views = page.page.locator(".llmw-stream")
