@@ -1,4 +1,5 @@
 import { JSDOM } from "jsdom";
+import { bindStreamView } from "../src/stream.js";
 
 /** A fresh jsdom window (DOMPurify and the DOM views need one). */
 export function makeWindow() {
@@ -66,4 +67,23 @@ export class HostModel {
   send(msg) {
     this.sent.push(msg);
   }
+}
+
+// Views of an active stream tick once a second: each test's views are torn down after it, as
+// the page does, so no timer outlives the test run (call `unmountViews` from `afterEach`).
+const mounted = [];
+
+/** A StreamView bound to a fresh HostModel with `state`, in a new element of `document`. */
+export function mountStreamView(document, state, options = {}) {
+  const model = new HostModel(state);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const { view, cleanup } = bindStreamView(model, el, { schedule: null, ...options });
+  mounted.push(cleanup);
+  return { model, el, view, cleanup };
+}
+
+/** Tear down every view mounted so far. */
+export function unmountViews() {
+  for (const cleanup of mounted.splice(0)) cleanup();
 }

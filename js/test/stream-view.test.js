@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { bindStreamView } from "../src/stream.js";
-import { HostModel, makeWindow } from "./helpers.js";
+import { HostModel, makeWindow, mountStreamView, unmountViews } from "./helpers.js";
 
 const window = makeWindow();
 const { document } = window;
 
-// Views of an active stream tick once a second: each test's views are torn down after it, as
-// the page does, so no timer outlives the test run.
-const mounted = [];
-afterEach(() => {
-  for (const cleanup of mounted.splice(0)) cleanup();
-});
+afterEach(unmountViews);
 
-function mount(state) {
-  const model = new HostModel(state);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const { view, cleanup } = bindStreamView(model, el, { schedule: null });
-  mounted.push(cleanup);
-  return { model, el, view, cleanup };
-}
+const mount = (state) => mountStreamView(document, state);
 
 function bodyText(el) {
   return el.querySelector(".llmw-body").textContent.trim();
@@ -254,11 +242,7 @@ function fakeClock() {
 
 function mountWithClock(state) {
   const clock = fakeClock();
-  const model = new HostModel(state);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const { view } = bindStreamView(model, el, { schedule: null, clock });
-  return { model, el, view, clock };
+  return { ...mountStreamView(document, state, { clock }), clock };
 }
 
 describe("StreamView while nothing arrives", () => {

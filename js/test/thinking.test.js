@@ -1,26 +1,15 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { formatMetrics, formatThinking } from "../src/counter.js";
-import { bindStreamView } from "../src/stream.js";
 import { thinkingLabel } from "../src/thinking.js";
-import { HostModel, makeWindow } from "./helpers.js";
+import { makeWindow, mountStreamView, unmountViews } from "./helpers.js";
 
 const window = makeWindow();
 const { document } = window;
 
-const mounted = [];
-afterEach(() => {
-  for (const cleanup of mounted.splice(0)) cleanup();
-});
+afterEach(unmountViews);
 
-function mount(state) {
-  const model = new HostModel(state);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const { view, cleanup } = bindStreamView(model, el, { schedule: null });
-  mounted.push(cleanup);
-  return { model, el, view };
-}
+const mount = (state) => mountStreamView(document, state);
 
 function panel(el) {
   return el.querySelector("details.llmw-thinking");
