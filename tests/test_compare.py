@@ -452,6 +452,20 @@ async def test_the_saved_copy_holds_every_answer_and_the_summary(wire_server):
     assert "| Model | Status |" in md and "| one | done |" in md
 
 
+async def test_a_pane_cut_off_inside_a_code_block_does_not_swallow_the_summary(wire_server):
+    w = run(
+        wire_server,
+        [
+            Pane(text_model(wire_server, "cut", "Here:\n\n```python\nx = 1"), label="cut"),
+            Pane(text_model(wire_server, "next", "Second answer."), label="next"),
+        ],
+    )
+    await ended(w)
+    page = w.saved_copy()["text/html"]
+    assert '<h2 class="jp-toc-ignore">next</h2>' in page
+    assert '<h2 class="jp-toc-ignore">Summary</h2>' in page
+
+
 @pytest.mark.kernel
 def test_a_notebook_run_by_nbclient_saves_every_answer_as_markdown(wire_server):
     """A real kernel: the display made by the cell is updated in place when all panes end."""

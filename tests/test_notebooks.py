@@ -43,4 +43,5 @@ def test_the_compare_notebook_runs_offline_and_tabulates(tmp_path: Path, clean_e
     nb, markdown = run("compare.ipynb", tmp_path)
     text = outputs_text(nb)
     assert "Tokens/s" in text and "Finish" in text  # grid.table(), shown as a table
-    assert '<h2 class="jp-toc-ignore">Summary</h2>' in markdown  # the saved copy, exported
+    grid_outputs = nb.cells[1].outputs  # the saved copy, exported:
+    assert '<h2 class="jp-toc-ignore">Summary</h2>' in markdown, grid_outputs

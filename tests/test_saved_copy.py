@@ -6,6 +6,7 @@ from llmwidgets.widgets.saved_copy import (
     EMPTY_SLOT,
     SAVED_STYLE,
     answer_html,
+    close_open_fence,
     excerpt,
     saved_bundle,
 )
@@ -68,3 +69,21 @@ def test_a_long_answer_keeps_an_excerpt_as_plain_text() -> None:
 def test_the_copys_headings_stay_out_of_jupyterlabs_table_of_contents() -> None:
     page = answer_html("## One\n\ntext\n\n### Two")
     assert page.count('class="jp-toc-ignore"') == 2
+
+
+def test_an_answer_cut_off_inside_a_code_block_is_closed() -> None:
+    assert close_open_fence("Try:\n\n```python\nx = 1") == "Try:\n\n```python\nx = 1\n```"
+
+
+def test_a_closed_code_block_is_left_alone() -> None:
+    answer = "Try:\n\n~~~~\nx = 1\n~~~~\n"
+    assert close_open_fence(answer) == answer
+
+
+def test_a_shorter_fence_inside_a_longer_one_does_not_close_it() -> None:
+    assert close_open_fence("````\n```\nx") == "````\n```\nx\n````"
+
+
+def test_text_after_a_cut_off_answer_is_not_swallowed_into_its_code() -> None:
+    page = answer_html(close_open_fence("```\nx = 1") + "\n\n## Summary")
+    assert "<h2" in page and "Summary</h2>" in page

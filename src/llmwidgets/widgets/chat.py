@@ -43,7 +43,7 @@ from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import static_file
-from llmwidgets.widgets.saved_copy import SavedCopy
+from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
@@ -347,7 +347,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         for t in self._turns:
             w = t.answer
             if w is None:
-                parts.append(("---\n\n" if parts else "") + f"**You:** {t.text}")
+                parts.append(("---\n\n" if parts else "") + f"**You:** {close_open_fence(t.text)}")
             else:
                 parts.append(w.markdown())
         return "\n\n".join(parts)

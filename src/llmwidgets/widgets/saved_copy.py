@@ -108,6 +108,26 @@ def answer_html(markdown: str) -> str:
     return str(_MARKDOWN.render(markdown))
 
 
+def close_open_fence(markdown: str) -> str:
+    """`markdown` with a code fence left open at its end closed.
+
+    An answer cut off inside a code block (a token limit, Stop, an error) would otherwise turn
+    everything joined after it (the model line, the next chat turn, the next pane of a
+    comparison and the summary) into code.
+    """
+    tokens = _MARKDOWN.parse(markdown)
+    lines = markdown.splitlines()
+    last = next((t for t in reversed(tokens) if t.level == 0 and t.map is not None), None)
+    if last is None or last.type != "fence" or last.map is None or last.map[1] < len(lines):
+        return markdown
+    fence = last.markup
+    opening = last.map[0]
+    closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+    if last.map[1] - opening > 1 and closing.match(lines[last.map[1] - 1]):
+        return markdown
+    return f"{markdown.rstrip(chr(10))}\n{fence}"
+
+
 def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
     """The start of a long answer for `text/plain`, saying where the rest is."""
     if len(text) <= limit:

@@ -27,7 +27,7 @@ from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, Stream
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
-from llmwidgets.widgets.saved_copy import SavedCopy, excerpt
+from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence, excerpt
 
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
@@ -187,7 +187,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     def markdown(self) -> str:
         """The answer as markdown, with a line saying which model wrote it and how it ended,
         and one above it summing up the thinking, if the model thought."""
-        body = self.final_text or self.text
+        body = close_open_fence(self.final_text or self.text)
         thought = thinking_summary(self.metrics or {})
         if thought:
             body = f"*{thought}*\n\n{body}"
