@@ -41,7 +41,7 @@ def test_both_sides_define_the_same_messages() -> None:
 
 def test_no_javascript_module_spells_a_message_type_itself() -> None:
     spelled = re.compile(
-        r"""type\s*[:=]{1,3}\s*["'](delta|snapshot|reset|hello|stop|send|regenerate|clear)["']"""
+        r"""type\s*[:=]{1,3}\s*["'](delta|snapshot|reset|hello|stop|send|regenerate|clear|tool|approve)["']"""
     )
     offenders = [
         path.name
@@ -53,7 +53,7 @@ def test_no_javascript_module_spells_a_message_type_itself() -> None:
 
 def test_no_widget_module_spells_a_message_type_itself() -> None:
     spelled = re.compile(
-        r"""["']type["']\s*\)?\s*(==|:)\s*["'](delta|snapshot|reset|hello|stop)["']"""
+        r"""["']type["']\s*\)?\s*(==|:)\s*["'](delta|snapshot|reset|hello|stop|tool|approve)["']"""
     )
     offenders = [
         path.name
