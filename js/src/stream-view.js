@@ -1,11 +1,17 @@
 // One streamed answer on screen: header (status, model, note, counter, Stop), the thinking
 // panel, the incremental markdown body and an error box. Knows the kernel <-> view message protocol
 // but not anywidget: the stream, chat and compare widgets all drive it the same way.
+//
+// Tool calls sit inside the answer as cards. The kernel keeps the answer one string and says where
+// each card sits (`at`); the body is a row of segments, text, card, text, card, text, each text
+// segment its own IncrementalMarkdown, and only the last one grows. An answer without cards has
+// one segment, and a text delta costs what it did before cards existed.
 
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
 import * as protocol from "./protocol.js";
 import { ThinkingPanel } from "./thinking.js";
+import { ToolCard } from "./tool-card.js";
 
 // "queued": the model answers one request at a time (the embedded one) and is busy with another.
 export const ACTIVE_STATUSES = new Set(["waiting", "queued", "streaming"]);
@@ -67,11 +73,13 @@ export class StreamView {
     // The note sits on its own line under the others (CSS), so it never pushes them.
     this.header.append(label, this.counter.element, this.stopButton, this.noteEl);
 
-    this.markdown = new IncrementalMarkdown({
-      document: doc,
-      schedule: options.schedule,
-      onRender: (blockEl) => addCopyButtons(doc, blockEl),
-    });
+    this._schedule = options.schedule;
+    /** The text segment that grows: the last of `_segments`. */
+    this.markdown = this._newMarkdown();
+    /** Text segments in order, with where each starts in the whole text (code units, points). */
+    this._segments = [{ markdown: this.markdown, units: 0, points: 0 }];
+    /** Tool cards by id. */
+    this._cards = new Map();
     this.body = make(doc, "div", "llmw-body");
     this.body.appendChild(this.markdown.element);
 
@@ -90,9 +98,15 @@ export class StreamView {
     this.root.addEventListener("click", this._onClick);
   }
 
-  /** The answer text currently shown. */
+  /** The answer text currently shown (the whole of it, across the cards). */
   get text() {
-    return this.markdown.text;
+    if (this._segments.length === 1) return this.markdown.text;
+    return this._segments.map((s) => s.markdown.text).join("");
+  }
+
+  /** The tool cards as they stand, in answer order, as plain objects. */
+  get tools() {
+    return this._orderedCards().map((card) => card.state);
   }
 
   /** Ask the kernel for a snapshot (on render, and after a gap in delta seqs). */
@@ -112,12 +126,13 @@ export class StreamView {
     return this.thinking.text;
   }
 
-  /** Handle one kernel -> view custom message ({type: delta|snapshot|reset}). */
+  /** Handle one kernel -> view custom message ({type: delta|snapshot|reset|tool}). */
   applyMessage(msg) {
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === protocol.DELTA) this._delta(msg.seq, msg.text ?? "", msg.part);
+    if (msg.type === protocol.DELTA) this._delta(msg.seq, msg.text ?? "", msg.part, msg.id);
     else if (msg.type === protocol.SNAPSHOT) this._snapshot(msg);
     else if (msg.type === protocol.RESET) this.reset();
+    else if (msg.type === protocol.TOOL) this._tool(msg);
   }
 
   /** A new stream starts: clear the text and expect seq 1 next. */
@@ -125,26 +140,169 @@ export class StreamView {
     this.lastSeq = 0;
     this._awaitingSnapshot = false;
     this._hasAnswer = false;
-    this.markdown.setText("");
+    this._setCards([]);
+    this._setAnswerText("");
     this.thinking.reset();
     this.setError(null);
   }
 
-  _delta(seq, text, part) {
+  _delta(seq, text, part, id) {
+    if (!this._next(seq)) return;
+    if (part === undefined) {
+      // The text path: a text delta names no part.
+      this.markdown.append(text);
+      if (!this._hasAnswer && text) this._answerStarted();
+    } else if (part === protocol.PARTS.THINKING) {
+      this.thinking.append(text);
+    } else if (part === protocol.PARTS.TOOL_CALL) {
+      this._cards.get(id)?.appendArguments(text);
+    }
+  }
+
+  /**
+   * Whether the message numbered `seq` is the next one (then it is taken). Every part and every
+   * card message counts: a message already seen is dropped, and a gap asks for a snapshot.
+   */
+  _next(seq) {
     this._dataAt = this.clock.now();
-    if (seq <= this.lastSeq) return; // already have it (e.g. inside a snapshot)
+    if (seq <= this.lastSeq) return false; // already have it (e.g. inside a snapshot)
     if (this.lastSeq >= 0 && seq === this.lastSeq + 1) {
       this.lastSeq = seq;
-      if (part === undefined) {
-        // The text path: a text delta names no part.
-        this.markdown.append(text);
-        if (!this._hasAnswer && text) this._answerStarted();
-      } else if (part === protocol.PARTS.THINKING) {
-        this.thinking.append(text);
-      }
-      return;
+      return true;
     }
     if (!this._awaitingSnapshot) this.hello(); // a gap: the snapshot will cover it
+    return false;
+  }
+
+  /** A `tool` message: create card `id`, or update the fields it carries. */
+  _tool(msg) {
+    if (!this._next(msg.seq) || msg.id === undefined) return;
+    const card = this._cards.get(msg.id);
+    if (card) {
+      const moved = msg.at !== undefined && msg.at !== card.at;
+      card.update(msg);
+      if (moved) this._layout(this.text);
+    } else {
+      this._placeCard(this._newCard(msg));
+    }
+    if (!this._hasAnswer) this._answerStarted();
+  }
+
+  _newCard(fields) {
+    const card = new ToolCard(this.document, {
+      id: fields.id,
+      onApprove: (id, allow) => this.send(protocol.approve(id, allow)),
+    });
+    card.update(fields);
+    this._cards.set(card.id, card);
+    return card;
+  }
+
+  /**
+   * Put a new card where its `at` says. The usual case is at the end of the text: the last
+   * segment is closed (the model will not add to it) and a new one starts after the card.
+   * Anywhere else the segments are laid out again.
+   */
+  _placeCard(card) {
+    const last = this._segments[this._segments.length - 1];
+    const lastText = last.markdown.text;
+    if (card.at === undefined) {
+      // No place given: where the text has got to.
+      card.update({ at: last.points + advance(lastText, 0, lastText.length).points });
+    }
+    const want = card.at - last.points;
+    const behind = this._orderedCards().some((c) => c !== card && (c.at ?? 0) > (card.at ?? 0));
+    if (want < 0 || behind) {
+      this._layout(this.text);
+      return;
+    }
+    const end = advance(lastText, 0, want);
+    if (end.units < lastText.length) {
+      this._layout(this.text);
+      return;
+    }
+    last.markdown.finalize();
+    this.markdown = this._newMarkdown();
+    this._segments.push({
+      markdown: this.markdown,
+      units: last.units + lastText.length,
+      points: last.points + end.points,
+    });
+    this.body.append(card.element, this.markdown.element);
+  }
+
+  /** Cards in answer order: by `at`, then in the order they came. */
+  _orderedCards() {
+    const cards = [...this._cards.values()];
+    return cards.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+  }
+
+  /** Make the cards exactly `list` (a snapshot's, or the saved ones): update, add, drop. */
+  _setCards(list) {
+    const keep = new Set();
+    for (const fields of list ?? []) {
+      if (!fields || fields.id === undefined) continue;
+      keep.add(fields.id);
+      const card = this._cards.get(fields.id);
+      if (card) card.update(fields);
+      else this._newCard(fields);
+    }
+    for (const [id, card] of this._cards) {
+      if (keep.has(id)) continue;
+      card.destroy();
+      this._cards.delete(id);
+    }
+  }
+
+  /** Show `text` as the whole answer, split at the cards. */
+  _setAnswerText(text) {
+    if (this._cards.size === 0 && this._segments.length === 1) this.markdown.setText(text);
+    else this._layout(text);
+  }
+
+  /**
+   * Lay the body out again: one text segment before each card and one after the last. Segments
+   * are reused in order, so a layout that only extends the text re-renders nothing but the end.
+   */
+  _layout(text) {
+    const cards = this._orderedCards();
+    const segments = [];
+    let pos = { units: 0, points: 0 };
+    const starts = [pos];
+    for (const card of cards) {
+      const step = advance(text, pos.units, Math.max(0, (card.at ?? 0) - pos.points));
+      pos = { units: step.units, points: pos.points + step.points };
+      starts.push(pos);
+    }
+    for (let i = 0; i < starts.length; i++) {
+      const markdown = this._segments[i]?.markdown ?? this._newMarkdown();
+      const end = i + 1 < starts.length ? starts[i + 1].units : text.length;
+      markdown.setText(text.slice(starts[i].units, end));
+      if (i + 1 < starts.length) markdown.finalize(); // a card follows: this text is whole
+      segments.push({ markdown, ...starts[i] });
+    }
+    for (const old of this._segments.slice(segments.length)) old.markdown.element.remove();
+    this._segments = segments;
+    this.markdown = segments[segments.length - 1].markdown;
+    const order = [segments[0].markdown.element];
+    for (let i = 0; i < cards.length; i++) {
+      order.push(cards[i].element, segments[i + 1].markdown.element);
+    }
+    // Moving nodes that are already in place would lose focus (an Allow button) for nothing.
+    const children = this.body.children;
+    const same = children.length === order.length && order.every((el, i) => children[i] === el);
+    if (!same) this.body.replaceChildren(...order);
+  }
+
+  _newMarkdown() {
+    const doc = this.document;
+    return new IncrementalMarkdown({
+      document: doc,
+      schedule: this._schedule,
+      // One markdown-it for all the segments of this answer.
+      renderer: this.markdown?.renderer,
+      onRender: (blockEl) => addCopyButtons(doc, blockEl),
+    });
   }
 
   _snapshot(msg) {
@@ -154,9 +312,10 @@ export class StreamView {
     this.lastSeq = msg.seq;
     this._awaitingSnapshot = false;
     const text = msg.text ?? "";
-    this.markdown.setText(text);
+    this._setCards(msg.tools);
+    this._setAnswerText(text);
     this.thinking.setText(msg[protocol.PARTS.THINKING] ?? "");
-    if (text) this._answerStarted();
+    if (text || this._cards.size > 0) this._answerStarted();
     else this._updateThinking();
     if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
   }
@@ -271,8 +430,17 @@ export class StreamView {
   /** The authoritative final text (set by the kernel when the stream ends). */
   setFinalText(text) {
     if (!text) return;
-    this.markdown.setText(text);
+    this._setAnswerText(text);
     this.markdown.finalize();
+    this._answerStarted();
+  }
+
+  /** The tool cards as the ended answer had them (saved widget state, read without a kernel). */
+  setFinalTools(cards) {
+    if (!Array.isArray(cards) || cards.length === 0) return;
+    this._setCards(cards);
+    this._layout(this.text);
+    if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
     this._answerStarted();
   }
 
@@ -294,6 +462,7 @@ export class StreamView {
   destroy() {
     this._stopTicker();
     this.thinking.destroy();
+    for (const card of this._cards.values()) card.destroy();
     this.stopButton.removeEventListener("click", this._onStop);
     this.root.removeEventListener("click", this._onClick);
     this.root.remove();
@@ -303,6 +472,26 @@ export class StreamView {
 /** Convenience: `createStreamView(el, options)` = `new StreamView(el, options)`. */
 export function createStreamView(el, options) {
   return new StreamView(el, options);
+}
+
+/**
+ * Walk `points` code points (Python's len) into `text` from code unit `from`: the code unit
+ * reached and the points walked, which are fewer when the text ends first.
+ */
+export function advance(text, from, points) {
+  let i = from;
+  let n = 0;
+  while (n < points && i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
+    i += pair && isLowSurrogate(text.charCodeAt(i + 1)) ? 2 : 1;
+    n++;
+  }
+  return { units: i, points: n };
+}
+
+function isLowSurrogate(code) {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 function make(doc, tag, className) {

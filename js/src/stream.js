@@ -8,6 +8,7 @@ export { BlockSplitter, splitBlocks } from "./blocks.js";
 export { createRenderer, IncrementalMarkdown } from "./markdown.js";
 export { repairBlock } from "./repair.js";
 export { copyText, createStreamView, StreamView } from "./stream-view.js";
+export { ToolCard } from "./tool-card.js";
 
 /**
  * Connect a StreamView to an anywidget model. Returns the cleanup function.
@@ -25,6 +26,8 @@ export function bindStreamView(model, el, options = {}) {
     if (text && model.get("final_text") !== text) model.set("final_text", text);
     const thinking = view.thinkingText;
     if (thinking && model.get("final_thinking") !== thinking) model.set("final_thinking", thinking);
+    const tools = view.tools;
+    if (tools.length && !sameJson(model.get("final_tools"), tools)) model.set("final_tools", tools);
   };
   const onStatus = () => {
     view.setStatus(model.get("status"));
@@ -37,6 +40,7 @@ export function bindStreamView(model, el, options = {}) {
     const text = model.get("final_text");
     if (text) view.setFinalText(text);
   };
+  const onTools = () => view.setFinalTools(model.get("final_tools"));
   // Deltas carry the live metrics, so streaming needs no trait updates (one message per batch).
   const onMessage = (msg) => {
     if (msg?.metrics) view.setMetrics(msg.metrics);
@@ -49,6 +53,8 @@ export function bindStreamView(model, el, options = {}) {
   onError();
   const status = model.get("status") ?? "idle";
   const saved = model.get("final_text");
+  // The cards first, so the saved text is split at them once rather than laid out twice.
+  if (FINAL_STATUSES.has(status)) view.setFinalTools(model.get("final_tools"));
   if (FINAL_STATUSES.has(status) && saved) view.setFinalText(saved); // works without a kernel
   if (FINAL_STATUSES.has(status)) view.setFinalThinking(model.get("final_thinking"));
   onStatus();
@@ -60,6 +66,7 @@ export function bindStreamView(model, el, options = {}) {
     ["change:model_label", onLabel],
     ["change:label_note", onLabel],
     ["change:final_text", onText],
+    ["change:final_tools", onTools],
     ["msg:custom", onMessage],
   ];
   for (const [name, fn] of listeners) model.on(name, fn);
@@ -75,6 +82,11 @@ export function bindStreamView(model, el, options = {}) {
       view.destroy();
     },
   };
+}
+
+/** Whether two plain values (cards) have the same JSON. */
+function sameJson(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export default {
