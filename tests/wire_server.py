@@ -96,6 +96,9 @@ class Scenario:
     #: OpenAI-compatible: the delta field thinking travels in (DeepSeek and vLLM say
     #: `reasoning_content`, Ollama and others `reasoning`).
     reasoning_field: str = "reasoning_content"
+    #: The tool loop's other half: when the request ends with tool results, answer with a
+    #: sentence quoting each of them instead of calling tools again.
+    answer_tool_results: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
@@ -172,6 +175,26 @@ def _builtin_scenarios() -> dict[str, Scenario]:
         "tool-calls": Scenario(
             text=["Let me check."], tool_calls=list(WEATHER_CALLS), finish_reason="tool_calls"
         ),
+        # Calls get_weather, then (given its result) quotes it: the two steps of a tool loop.
+        "weather-loop": Scenario(
+            text=["Let me check."],
+            tool_calls=[
+                ToolFragment(0, id="call_w1", name="get_weather"),
+                ToolFragment(0, arguments='{"city": '),
+                ToolFragment(0, arguments='"Paris"}'),
+            ],
+            finish_reason="tool_calls",
+            answer_tool_results=True,
+        ),
+        # Two calls in one turn (weather and time), then the answer quoting both results.
+        "parallel-loop": Scenario(
+            tool_calls=list(WEATHER_CALLS), finish_reason="tool_calls", answer_tool_results=True
+        ),
+        # Asks for the weather again and again, whatever the results say.
+        "endless-loop": Scenario(
+            tool_calls=[ToolFragment(0, id="call_again", name="get_weather", arguments="{}")],
+            finish_reason="tool_calls",
+        ),
         "thinking": Scenario(
             thinking=["The user wants ", "a greeting. ", "Keep it short."],
             text=["Hi ", "there!"],
@@ -209,6 +232,33 @@ def _builtin_scenarios() -> dict[str, Scenario]:
 
 
 BUILTIN_SCENARIOS: frozenset[str] = frozenset(_builtin_scenarios())
+
+
+def latest_tool_results(body: dict[str, Any] | None) -> list[str]:
+    """The tool results the request ends with (after the last assistant turn), in either API's
+    shape: OpenAI `role: tool` messages, Anthropic `tool_result` blocks in a user turn."""
+    results: list[str] = []
+    for message in reversed((body or {}).get("messages") or []):
+        if message.get("role") == "tool":
+            results.append(str(message.get("content", "")))
+            continue
+        content = message.get("content")
+        blocks = content if isinstance(content, list) else []
+        found = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+        if message.get("role") != "user" or not found:
+            break
+        for block in reversed(found):
+            inner = block.get("content", "")
+            if isinstance(inner, list):
+                inner = "".join(p.get("text", "") for p in inner if isinstance(p, dict))
+            results.append(str(inner))
+    return results[::-1]
+
+
+def answer_to(results: list[str]) -> Scenario:
+    """The second step of a tool loop: an answer that quotes each tool result."""
+    quoted = "; ".join(f"[{r}]" for r in results)
+    return Scenario(text=split_text(f"The tools said: {quoted}. Done.", 8), usage=(40, 12))
 
 # --------------------------------------------------------------------------- wire formats
 
@@ -520,6 +570,10 @@ class WireServer:
     def anthropic_base_url(self) -> str:
         return self.url
 
+    @property
+    def gemini_base_url(self) -> str:
+        return self.url
+
     def start(self) -> WireServer:
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -548,6 +602,7 @@ class WireServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_post("/v1beta/models/{tail:.*}", self._gemini)  # :streamGenerateContent
         app.router.add_get("/control/health", self._health)
         app.router.add_get("/control/requests", self._get_requests)
         app.router.add_get("/control/disconnects", self._get_disconnects)
@@ -678,6 +733,8 @@ class WireServer:
         sc = self.resolve(model)
         if sc is None:
             return web.json_response(openai_error_body(404, model, "", key), status=404)
+        if sc.answer_tool_results and latest_tool_results(body):
+            sc = answer_to(latest_tool_results(body))
         if sc.status != 200:
             return self._error_response(
                 sc, openai_error_body(sc.status, model, sc.error_message, key)
@@ -699,6 +756,8 @@ class WireServer:
         sc = self.resolve(model)
         if sc is None:
             return web.json_response(anthropic_error_body(404, model, "", key), status=404)
+        if sc.answer_tool_results and latest_tool_results(body):
+            sc = answer_to(latest_tool_results(body))
         if sc.status != 200:
             return self._error_response(
                 sc, anthropic_error_body(sc.status, model, sc.error_message, key)
@@ -706,6 +765,11 @@ class WireServer:
         events = anthropic_events(sc, model)
         error = anthropic_error_event(sc.error_message or "Overloaded")
         return await self._stream(request, sc, events, error, model)
+
+    async def _gemini(self, request: web.Request) -> web.StreamResponse:
+        from wire_gemini import gemini_response  # it imports this module: not at the top
+
+        return await gemini_response(self, request)
 
     @staticmethod
     def _error_response(sc: Scenario, body: dict[str, Any]) -> web.Response:

@@ -3,6 +3,7 @@
 Headless:  `async for chunk in llmwidgets.stream("chatbot", "Hi")`, `await llmwidgets.complete(...)`
 Widgets:   `StreamWidget("chatbot", "prompt")`, `ChatWidget("chatbot")`, `compare([...], "prompt")`
 Magic:     `%load_ext llmwidgets`, then `%%llm chatbot` with the prompt as the cell body.
+Tools:     `tools=[get_weather]` on any of them: the model calls your Python functions.
 
 Extend:    `register_provider("myprefix", factory)` makes `myprefix:model` resolvable (a factory
            takes a `ProviderConfig` and returns a `Provider`); `set_price()` adds a model's price.
@@ -13,11 +14,21 @@ Widgets are imported lazily so the headless API loads no widget machinery.
 import typing
 from importlib import metadata as _metadata
 
-from llmwidgets.chunks import Message, Request, Response, StreamChunk, ToolCall, Usage
+from llmwidgets.chunks import (
+    Message,
+    Request,
+    Response,
+    StreamChunk,
+    ToolCall,
+    ToolEvent,
+    ToolResult,
+    Usage,
+)
 from llmwidgets.config import Resolution, resolve
 from llmwidgets.errors import (
     AuthenticationError,
     ConfigurationError,
+    ContentBlockedError,
     InvalidRequestError,
     LLMWidgetsError,
     ModelNotFoundError,
@@ -27,10 +38,12 @@ from llmwidgets.errors import (
     RateLimitError,
     StreamInterruptedError,
     StreamTimeoutError,
+    ToolLoopError,
 )
 from llmwidgets.pricing import set_price
 from llmwidgets.providers.base import Provider, ProviderConfig, register_provider
 from llmwidgets.stream import ChunkStream, complete, stream
+from llmwidgets.tools import Tool
 
 if typing.TYPE_CHECKING:
     from llmwidgets.widgets.chat import ChatWidget
@@ -48,6 +61,7 @@ __all__ = [
     "ChunkStream",
     "CompareWidget",
     "ConfigurationError",
+    "ContentBlockedError",
     "InvalidRequestError",
     "LLMWidgetsError",
     "Message",
@@ -66,7 +80,11 @@ __all__ = [
     "StreamInterruptedError",
     "StreamTimeoutError",
     "StreamWidget",
+    "Tool",
     "ToolCall",
+    "ToolEvent",
+    "ToolLoopError",
+    "ToolResult",
     "Usage",
     "compare",
     "complete",

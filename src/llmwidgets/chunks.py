@@ -33,6 +33,23 @@ _FINISH_MAP: dict[str, FinishReason] = {
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
+    # Google Gemini (the provider raises a typed error for the ones that end an answer early)
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+    "MODEL_ARMOR": "content_filter",
+    "MALFORMED_FUNCTION_CALL": "error",
+    "UNEXPECTED_TOOL_CALL": "error",
+    "TOO_MANY_TOOL_CALLS": "error",
+    "MISSING_THOUGHT_SIGNATURE": "error",
+    "MALFORMED_RESPONSE": "error",
     # ours
     "cancelled": "cancelled",
     "error": "error",
@@ -79,6 +96,9 @@ class ToolCall:
     id: str = ""
     name: str = ""
     arguments: str = ""
+    #: Gemini's `thought_signature` for this call (base64): the API wants it back with the call
+    #: in the next turn's history, and Gemini 3 rejects a tool turn without it.
+    thought_signature: str = ""
 
     @property
     def parsed_arguments(self) -> dict[str, Any] | None:
@@ -152,6 +172,36 @@ class ToolCallAccumulator:
         return bool(self._calls)
 
 
+ToolStatus = Literal["done", "error", "denied", "cancelled"]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """How one tool call ended; `content` is what the model reads."""
+
+    call_id: str
+    name: str
+    content: str
+    status: ToolStatus = "done"
+    duration: float | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.status != "done"
+
+    def to_message(self) -> Message:
+        return Message("tool", self.content, tool_call_id=self.call_id, name=self.name)
+
+
+@dataclass(frozen=True)
+class ToolEvent:
+    """A step of running a tool call in the tool loop: asking the person, running, its end."""
+
+    call: ToolCall
+    status: Literal["approval", "running", "done", "error", "denied", "cancelled"]
+    result: ToolResult | None = None
+
+
 @dataclass(frozen=True)
 class StreamChunk:
     """One piece of a streamed answer.
@@ -170,6 +220,8 @@ class StreamChunk:
     #: Only from a provider that answers one request at a time (the embedded model): True when
     #: this request waits for another to finish, False once it is being answered.
     queued: bool | None = None
+    #: Only from the tool loop (never from a provider): a call is asked about, runs or ended.
+    tool_event: ToolEvent | None = None
 
 
 @dataclass
@@ -256,6 +308,9 @@ class Response:
     total_time: float | None = None
     alias: str = ""
     provider: str = ""
+    #: The turns this answer adds to a conversation: with tools, each assistant turn that called
+    #: some, each call's result, then the final answer; without, just the answer.
+    messages: list[Message] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -15,7 +15,8 @@ _KEY_PATTERNS = [
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.]{8,}"),
-    re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9_\-\.]{8,}"),
+    re.compile(r"(?i)(x-(?:goog-)?api-key['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9_\-\.]{8,}"),
+    re.compile(r"AIza[A-Za-z0-9_\-]{20,}"),  # Google API keys
 ]
 
 
@@ -117,10 +118,27 @@ class InvalidRequestError(ProviderError):
     title = "Request rejected"
 
 
+class ContentBlockedError(ProviderError):
+    """The provider refused the prompt, or stopped the answer, on its safety or policy rules.
+    `reason` is its own word for why (Gemini's SAFETY, RECITATION, PROHIBITED_CONTENT, ...)."""
+
+    title = "Blocked by the provider"
+
+    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+        self.reason = reason
+        super().__init__(message, **kw)
+
+
 class StreamInterruptedError(LLMWidgetsError):
     """The connection dropped, or the stream ended without saying it had finished."""
 
     title = "Stream interrupted"
+
+
+class ToolLoopError(LLMWidgetsError):
+    """The model kept calling tools past `max_tool_steps`: a runaway loop is ended, not fed."""
+
+    title = "Too many tool calls"
 
 
 class ConfigurationWarning(UserWarning):

@@ -10,19 +10,24 @@ final `Response` with its timings. Widgets, the magic and the comparison view ar
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from llmwidgets.chunks import (
     FinishReason,
+    Message,
     Prompt,
     Request,
     Response,
     StreamChunk,
     ToolCall,
+    ToolEvent,
+    ToolResult,
     Usage,
     to_messages,
 )
@@ -32,8 +37,23 @@ from llmwidgets.errors import (
     LLMWidgetsError,
     ModelNotFoundError,
     StreamInterruptedError,
+    ToolLoopError,
 )
 from llmwidgets.providers.base import Provider, create_provider
+from llmwidgets.tools import (
+    CANCELLED,
+    DECLINED,
+    DEFAULT_MAX_TOOL_STEPS,
+    ApproveOption,
+    Approver,
+    Tool,
+    Toolbox,
+    approver,
+)
+
+#: What `tools=` accepts: Python functions (run by the tool loop), `Tool`s, or raw JSON tool
+#: definitions (passed to the provider; their calls come back in `Response.tool_calls`).
+ToolSpec = Tool | Callable[..., Any] | Mapping[str, Any]
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -59,9 +79,13 @@ class Options:
     system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
-    tools: list[dict[str, Any]] | None = None
+    tools: Sequence[ToolSpec] | None = None
     timeout: float | None = None
     extra: Mapping[str, Any] | None = None
+    #: Ask before each call runs: True, tool names, or a function of the call returning a bool.
+    approve: ApproveOption = None
+    #: Rounds of tool calls one answer may make before it is ended with `ToolLoopError`.
+    max_tool_steps: int = DEFAULT_MAX_TOOL_STEPS
 
 
 #: The highest temperature each API accepts (the lowest is always 0). Providers not listed (the
@@ -93,14 +117,20 @@ def check_temperature(target: Target, opts: Options, resolution: Resolution) -> 
     )
 
 
-def build_request(target: Target, prompt: Prompt, opts: Options, default_timeout: float) -> Request:
+def build_request(
+    target: Target,
+    messages: list[Message],
+    opts: Options,
+    default_timeout: float,
+    tools: list[dict[str, Any]] | None = None,
+) -> Request:
     return Request(
         model=target.model,
-        messages=to_messages(prompt),
+        messages=messages,
         system=opts.system if opts.system is not None else target.system,
         temperature=opts.temperature if opts.temperature is not None else target.temperature,
         max_tokens=opts.max_tokens if opts.max_tokens is not None else target.max_tokens,
-        tools=opts.tools,
+        tools=tools,
         timeout=opts.timeout or target.timeout or default_timeout,
         options={**target.options, **(opts.extra or {})},
     )
@@ -110,6 +140,11 @@ class ChunkStream(AsyncIterator[StreamChunk]):
     """One streamed answer: iterate it for chunks; afterwards `.response` holds the whole answer.
 
     Also usable as `async with`, which closes the provider's HTTP response on exit.
+
+    With Python functions in `tools`, one answer may take several requests (steps): when the
+    model asks for calls, they run (see `tools.py`), their results go back, and the answer goes
+    on in the same stream. The text of every step is one answer; `tool_event` chunks say when a
+    call is asked about, runs and ends; `response.messages` holds every turn, so a chat can go on.
     """
 
     def __init__(
@@ -145,8 +180,19 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self.provider: Provider | None = get_provider(self.target)
         self._pieces: list[str] = []
         self._thinking: list[str] = []
-        self._tool_calls: tuple[ToolCall, ...] = ()
-        self.usage: Usage | None = None
+        self.toolbox = Toolbox(opts.tools or ())
+        #: How a widget asks a person about a call (Allow/Deny); used by `approve=True`.
+        self.ask: Approver | None = None
+        #: The request being streamed: 0, then one more after each round of tool calls.
+        self.step = 0
+        self._tool_calls: tuple[ToolCall, ...] = ()  # this step's
+        self._past_calls: list[ToolCall] = []  # earlier steps'
+        self._turns: list[Message] = []  # assistant turns and tool results so far
+        self._results: dict[str, ToolResult] = {}
+        self._step_text_from = 0
+        self._step_recorded = False  # this step's assistant turn is in `_turns`
+        self._step_usage: Usage | None = None
+        self._past_usage: Usage | None = None
         self.finish_reason: FinishReason | None = None
         self.raw_finish_reason: str | None = None
         self.model_name = ""
@@ -195,6 +241,49 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         return self._thinking[0] if self._thinking else ""
 
     @property
+    def usage(self) -> Usage | None:
+        """Tokens of every step so far (exact once each step's final chunk has arrived)."""
+        if self._past_usage is None or self._step_usage is None:
+            return self._step_usage or self._past_usage
+        a, b = self._past_usage, self._step_usage
+        return Usage(
+            a.input_tokens + b.input_tokens,
+            a.output_tokens + b.output_tokens,
+            a.reasoning_tokens + b.reasoning_tokens,
+        )
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """Every call the model made in this answer, earlier steps first."""
+        return self._past_calls + list(self._tool_calls)
+
+    @property
+    def tool_results(self) -> dict[str, ToolResult]:
+        """How each call that ran (or was declined or cancelled) ended, by call id."""
+        return dict(self._results)
+
+    def conversation(self) -> list[Message]:
+        """The turns this answer adds. Calls left without a result (Stop) get a cancelled one,
+        so the conversation stays valid for the next request."""
+        turns = list(self._turns)
+        if not self._step_recorded:
+            text = self.text[self._step_text_from :]
+            if text or self._tool_calls or not turns:
+                turns.append(Message("assistant", text, tool_calls=list(self._tool_calls)))
+        answered = {t.tool_call_id for t in turns if t.role == "tool"}
+        out: list[Message] = []
+        for turn in turns:
+            out.append(turn)
+            if any(c.id in answered for c in turn.tool_calls):
+                continue
+            for call in turn.tool_calls:
+                result = self._results.get(call.id)
+                if result is None:
+                    result = ToolResult(call.id, call.name, CANCELLED, "cancelled")
+                out.append(result.to_message())
+        return out
+
+    @property
     def note(self) -> str:
         """The provider's warning for people (e.g. that a model is a tiny offline one)."""
         return getattr(self.provider, "note", "") if self.provider else ""
@@ -209,7 +298,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             finish_reason=self.finish_reason,
             raw_finish_reason=self.raw_finish_reason,
             usage=self.usage,
-            tool_calls=list(self._tool_calls),
+            tool_calls=self.tool_calls,
             thinking=self.thinking,
             time_to_first_token=(self.first_token_at - start)
             if start is not None and self.first_token_at is not None
@@ -222,57 +311,146 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             else None,
             alias=self.alias,
             provider=self.target.provider,
+            messages=self.conversation(),
         )
 
     # -- the loop --------------------------------------------------------------------------
     async def _run(self) -> AsyncGenerator[StreamChunk, None]:
         self.started_at = time.perf_counter()
-        targets = self.resolution.targets
         try:
-            for i, target in enumerate(targets):
-                self.target = target
-                received = False
-                try:
-                    self.provider = get_provider(target)
-                    request = build_request(target, self._prompt, self._opts, self._default_timeout)
-                    agen = self.provider.stream(request)
-                    try:
-                        async for chunk in agen:
-                            if not received and (chunk.delta or chunk.thinking or chunk.tool_calls):
-                                received = True  # no fallback once anything was shown
-                            if self.first_token_at is None and (chunk.delta or chunk.tool_calls):
-                                self.first_token_at = time.perf_counter()
-                            if self.first_thinking_at is None and chunk.thinking:
-                                self.first_thinking_at = time.perf_counter()
-                            self._record(chunk)
-                            yield chunk
-                    finally:
-                        await agen.aclose()
-                except LLMWidgetsError as exc:
-                    self._annotate(exc, target)
-                    if not received and i + 1 < len(targets):
-                        self.skipped.append(exc)
-                        continue
-                    raise
-                except OSError as exc:  # a transport error no provider translated
+            messages = to_messages(self._prompt)
+            approve = approver(self._opts.approve, self.ask) if self.toolbox.runnable else None
+            targets = self.resolution.targets
+            while True:
+                async for chunk in self._request(targets, messages):
+                    yield chunk
+                calls = self._finish_step()
+                if self.finish_reason != "tool_calls" or not calls:
+                    return
+                if not all(self.toolbox.runs(c) for c in calls):
+                    return  # calls for raw tool definitions go back to the caller
+                if self.step >= self._opts.max_tool_steps:
                     raise self._annotate(
-                        StreamInterruptedError(
-                            f"The connection to {target.spec} broke: {exc}. "
-                            "The partial answer is kept; run the cell again to retry."
+                        ToolLoopError(
+                            f"The model was still calling tools after {self.step} rounds "
+                            f"(max_tool_steps={self._opts.max_tool_steps}), so the answer was "
+                            "ended here. Raise max_tool_steps, or check what the tools return."
                         ),
-                        target,
-                    ) from exc
-                if self.finish_reason is None:
-                    raise self._annotate(
-                        StreamInterruptedError(
-                            f"The stream from {target.spec} ended without saying it had "
-                            "finished, so the answer may be cut short. Run it again to retry."
-                        ),
-                        target,
+                        self.target,
                     )
-                return
+                messages.append(self._turns[-1])
+                async for chunk in self._call_tools(calls, approve):
+                    yield chunk
+                messages.extend(self._turns[-len(calls) :])
+                targets = (self.target,)  # the model that began the answer finishes it
+                self.step += 1
+                self._past_calls.extend(self._tool_calls)
+                self._tool_calls = ()
+                self._past_usage, self._step_usage = self.usage, None
+                self.finish_reason = self.raw_finish_reason = None
+                if self.text and not self.text.endswith("\n"):
+                    separator = StreamChunk(delta="\n\n", model=self.model_name)
+                    self._record(separator)
+                    yield separator
+                self._step_text_from = len(self.text)
+                self._step_recorded = False
         finally:
             self.ended_at = time.perf_counter()
+
+    def _finish_step(self) -> list[ToolCall]:
+        """Give this step's calls ids where the server sent none, and record the turn."""
+        calls = [
+            c if c.id else replace(c, id=f"call_{self.step}_{c.index}") for c in self._tool_calls
+        ]
+        self._tool_calls = tuple(calls)
+        if calls:
+            text = self.text[self._step_text_from :]
+            self._turns.append(Message("assistant", text, tool_calls=list(calls)))
+            self._step_recorded = True
+        return calls
+
+    async def _call_tools(
+        self, calls: list[ToolCall], approve: Approver | None
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """Ask (when asked to), then run the allowed calls at once; results in call order."""
+        results: dict[str, ToolResult] = {}
+        allowed: list[ToolCall] = []
+        for call in calls:
+            if approve is not None:
+                yield StreamChunk(tool_event=ToolEvent(call, "approval"))
+                verdict = approve(call)
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+                if not verdict:
+                    results[call.id] = ToolResult(call.id, call.name, DECLINED, "denied", 0.0)
+                    yield StreamChunk(tool_event=ToolEvent(call, "denied", results[call.id]))
+                    continue
+            allowed.append(call)
+        for call in allowed:
+            yield StreamChunk(tool_event=ToolEvent(call, "running"))
+        pending = {asyncio.ensure_future(self.toolbox.call(call)): call for call in allowed}
+        try:
+            for finished in asyncio.as_completed(list(pending)):
+                result = await finished
+                results[result.call_id] = result
+                self._results[result.call_id] = result
+                call = next(c for c in allowed if c.id == result.call_id)
+                ended = ToolEvent(call, "error" if result.is_error else "done", result)
+                yield StreamChunk(tool_event=ended)
+        finally:
+            for task in pending:
+                task.cancel()  # Stop: a thread's late result is dropped
+        for call in calls:
+            self._results[call.id] = results[call.id]
+            self._turns.append(results[call.id].to_message())
+
+    async def _request(
+        self, targets: Sequence[Target], messages: list[Message]
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """One request, falling back to the next target only while nothing has been shown."""
+        tools = self.toolbox.specs() or None
+        for i, target in enumerate(targets):
+            self.target = target
+            received = False
+            try:
+                self.provider = get_provider(target)
+                request = build_request(target, messages, self._opts, self._default_timeout, tools)
+                agen = self.provider.stream(request)
+                try:
+                    async for chunk in agen:
+                        if not received and (chunk.delta or chunk.thinking or chunk.tool_calls):
+                            received = True  # no fallback once anything was shown
+                        if self.first_token_at is None and (chunk.delta or chunk.tool_calls):
+                            self.first_token_at = time.perf_counter()
+                        if self.first_thinking_at is None and chunk.thinking:
+                            self.first_thinking_at = time.perf_counter()
+                        self._record(chunk)
+                        yield chunk
+                finally:
+                    await agen.aclose()
+            except LLMWidgetsError as exc:
+                self._annotate(exc, target)
+                if not received and i + 1 < len(targets):
+                    self.skipped.append(exc)
+                    continue
+                raise
+            except OSError as exc:  # a transport error no provider translated
+                raise self._annotate(
+                    StreamInterruptedError(
+                        f"The connection to {target.spec} broke: {exc}. "
+                        "The partial answer is kept; run the cell again to retry."
+                    ),
+                    target,
+                ) from exc
+            if self.finish_reason is None:
+                raise self._annotate(
+                    StreamInterruptedError(
+                        f"The stream from {target.spec} ended without saying it had "
+                        "finished, so the answer may be cut short. Run it again to retry."
+                    ),
+                    target,
+                )
+            return
 
     def _record(self, chunk: StreamChunk) -> None:
         if chunk.delta:
@@ -282,7 +460,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         if chunk.tool_calls:
             self._tool_calls = chunk.tool_calls
         if chunk.usage is not None:
-            self.usage = chunk.usage
+            self._step_usage = chunk.usage
         if chunk.finish_reason is not None:
             self.finish_reason = chunk.finish_reason
             self.raw_finish_reason = chunk.raw_finish_reason
@@ -309,7 +487,9 @@ def stream(
     system: str | None = None,
     temperature: float | None = None,
     max_tokens: int | None = None,
-    tools: list[dict[str, Any]] | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    approve: ApproveOption = None,
+    max_tool_steps: int = DEFAULT_MAX_TOOL_STEPS,
     timeout: float | None = None,
     config: str | os.PathLike[str] | Config | None = None,
     base_url: str | None = None,
@@ -321,8 +501,14 @@ def stream(
     `model` is an alias from `llmwidgets.toml` or `provider:model`. `prompt` is a string or a list
     of messages (OpenAI-style dicts or `Message`). Extra keyword options go to the provider.
     `timeout` is how long the stream may stall with no bytes before `StreamTimeoutError`.
+
+    `tools` are Python functions the model may call: the answer pauses while they run and goes
+    on with their results (up to `max_tool_steps` rounds). `approve` asks first: a function of
+    the call returning True to run it (widgets also take True, or tool names, for Allow/Deny).
     """
-    opts = Options(system, temperature, max_tokens, tools, timeout, options)
+    opts = Options(
+        system, temperature, max_tokens, tools, timeout, options, approve, max_tool_steps
+    )
     return ChunkStream(model, prompt, opts, config, base_url, api_key_env)
 
 
