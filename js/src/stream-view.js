@@ -288,10 +288,7 @@ export class StreamView {
     for (let i = 0; i < cards.length; i++) {
       order.push(cards[i].element, segments[i + 1].markdown.element);
     }
-    // Moving nodes that are already in place would lose focus (an Allow button) for nothing.
-    const children = this.body.children;
-    const same = children.length === order.length && order.every((el, i) => children[i] === el);
-    if (!same) this.body.replaceChildren(...order);
+    placeInOrder(this.body, order);
   }
 
   _newMarkdown() {
@@ -472,6 +469,18 @@ export class StreamView {
 /** Convenience: `createStreamView(el, options)` = `new StreamView(el, options)`. */
 export function createStreamView(el, options) {
   return new StreamView(el, options);
+}
+
+/**
+ * Make `parent`'s children exactly `order`, moving only the nodes out of place: a node that
+ * moves loses focus (a focused Allow button), and one already in place need not move.
+ */
+function placeInOrder(parent, order) {
+  const children = parent.children;
+  for (let i = 0; i < order.length; i++) {
+    if (children[i] !== order[i]) parent.insertBefore(order[i], children[i] ?? null);
+  }
+  while (children.length > order.length) children[order.length].remove();
 }
 
 /**

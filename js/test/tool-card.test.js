@@ -239,6 +239,17 @@ describe("tool cards in the answer", () => {
     assert.equal(s.view.text, "one two");
   });
 
+  it("keeps the focus on an Allow button when a card is placed before its card", () => {
+    const s = live();
+    s.text("one two");
+    s.tool({ id: "a", name: "rm", at: 7, status: "approval" });
+    const allow = card(s.el, "a").querySelector("button.llmw-tool-allow");
+    allow.focus();
+    s.tool({ id: "b", name: "ls", at: 3, status: "running" });
+    assert.deepEqual(layout(s.el), ["text:one", "tool:b", "text:two", "tool:a"]);
+    assert.equal(document.activeElement, allow);
+  });
+
   it("keeps parallel calls at one place in the order they came", () => {
     const s = live();
     s.text("Both:");
