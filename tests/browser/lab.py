@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,6 +63,13 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
     raise LabError(
         f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})"
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for servers that cannot pick their own)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def luminance(css_color: str) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from .lab import ARTIFACTS, VENV_BIN, wait_until
+from .lab import ARTIFACTS, VENV_BIN, free_port, wait_until
 
 pytest.importorskip("marimo")
 
@@ -82,12 +81,6 @@ class MarimoServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -4,12 +4,17 @@ A kernel counts as headless when its execute requests carry no `cellId` metadata
 Notebook 7 and VS Code send one; nbclient, nbconvert, papermill and consoles do not) and no
 ipywidgets manager has opened its control comm. Without a kernel (terminal IPython) it is
 always plain text. `LLMWIDGETS_HEADLESS=1` forces plain text, `=0` forces the widget.
+
+Voilà is the exception to the `cellId` rule: it runs the cells itself (nbclient, no `cellId`)
+and its page connects a widget manager only after the cells ran, yet the page renders every
+widget they showed. Its kernels are recognised by the environment Voilà starts them with.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any, Literal
 
 HEADLESS_ENV = "LLMWIDGETS_HEADLESS"
@@ -27,11 +32,23 @@ def display_mode(shell: Any) -> Mode:
         return "text"
     if forced in ("0", "false", "no"):
         return "widget"
-    if _widget_manager_connected() or "google.colab" in sys.modules:
+    if _widget_manager_connected() or under_voila() or "google.colab" in sys.modules:
         return "widget"
     parent = kernel.get_parent("shell") if hasattr(kernel, "get_parent") else {}
     metadata = (parent or {}).get("metadata") or {}
     return "widget" if "cellId" in metadata else "text"
+
+
+def under_voila(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether Voilà started this kernel.
+
+    Voilà 0.5 sets `VOILA_BASE_URL` in the environment of every kernel it starts: per request
+    (`VoilaHandler.get` in voila/handler.py, standalone and as a Jupyter server extension) and
+    for its pre-heated pool (`voila_kernel_manager.py`). A kernel started per request also gets
+    the CGI-style `SERVER_SOFTWARE=voila/<version>`.
+    """
+    env = os.environ if environ is None else environ
+    return "VOILA_BASE_URL" in env or env.get("SERVER_SOFTWARE", "").startswith("voila/")
 
 
 def _widget_manager_connected() -> bool:
