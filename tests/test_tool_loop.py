@@ -175,9 +175,7 @@ async def test_a_loop_that_never_ends_stops_at_max_tool_steps_with_a_clear_error
     wire_server: Any, openai_key: str
 ):
     with pytest.raises(ToolLoopError, match="max_tool_steps=3"):
-        await run_loop(
-            wire_server, "openai", "endless-loop", tools=[get_weather], max_tool_steps=3
-        )
+        await run_loop(wire_server, "openai", "endless-loop", tools=[get_weather], max_tool_steps=3)
     assert len(wire_server.requests) == 4
 
 
@@ -192,9 +190,7 @@ async def test_raw_tool_definitions_come_back_to_the_caller_unrun(
 
 
 # -- approval ----------------------------------------------------------------------------------
-async def test_a_declined_call_tells_the_model_the_user_declined(
-    wire_server: Any, openai_key: str
-):
+async def test_a_declined_call_tells_the_model_the_user_declined(wire_server: Any, openai_key: str):
     ran: list[str] = []
 
     def get_weather(city: str) -> str:

@@ -44,6 +44,7 @@ from llmwidgets.tools import (
     CANCELLED,
     DECLINED,
     DEFAULT_MAX_TOOL_STEPS,
+    Approval,
     ApproveOption,
     Approver,
     Tool,
@@ -319,7 +320,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self.started_at = time.perf_counter()
         try:
             messages = to_messages(self._prompt)
-            approve = approver(self._opts.approve, self.ask) if self.toolbox.runnable else None
+            approval = approver(self._opts.approve, self.ask) if self.toolbox.runnable else None
             targets = self.resolution.targets
             while True:
                 async for chunk in self._request(targets, messages):
@@ -339,7 +340,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                         self.target,
                     )
                 messages.append(self._turns[-1])
-                async for chunk in self._call_tools(calls, approve):
+                async for chunk in self._call_tools(calls, approval):
                     yield chunk
                 messages.extend(self._turns[-len(calls) :])
                 targets = (self.target,)  # the model that began the answer finishes it
@@ -370,15 +371,15 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         return calls
 
     async def _call_tools(
-        self, calls: list[ToolCall], approve: Approver | None
+        self, calls: list[ToolCall], approval: Approval | None
     ) -> AsyncGenerator[StreamChunk, None]:
         """Ask (when asked to), then run the allowed calls at once; results in call order."""
         results: dict[str, ToolResult] = {}
         allowed: list[ToolCall] = []
         for call in calls:
-            if approve is not None:
+            if approval is not None and approval.needs(call):
                 yield StreamChunk(tool_event=ToolEvent(call, "approval"))
-                verdict = approve(call)
+                verdict = approval.decide(call)
                 if inspect.isawaitable(verdict):
                     verdict = await verdict
                 if not verdict:

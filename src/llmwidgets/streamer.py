@@ -9,6 +9,11 @@ Thinking (reasoning) text is batched the same way but kept apart: each piece sen
 `text` or `thinking`, numbered in the same `seq` sequence, and a batch that holds both sends the
 thinking first.
 
+Tool calls become cards (`ToolCard`): one is created, with the place in the text where the model
+made the call, as soon as the call's first fragment arrives (the text before it is flushed first);
+its arguments then grow as `tool_call` deltas on the same clock, and each step of the tool loop
+(asking, running, the result) updates it at once.
+
 Nothing here grows with the answer's length per chunk: appending a delta is a list append and a
 counter update; the full text is joined only for snapshots and at the end.
 """
@@ -21,11 +26,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
-from llmwidgets.chunks import CHARS_PER_TOKEN, Response
+from llmwidgets.chunks import CHARS_PER_TOKEN, Response, ToolCall, ToolEvent
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
 from llmwidgets.stream import ChunkStream
-from llmwidgets.widgets.protocol import TEXT, THINKING, Part
+from llmwidgets.widgets.protocol import TEXT, THINKING, TOOL_CALL, Part
 
 Status = Literal["idle", "waiting", "queued", "streaming", "done", "stopped", "error"]
 ENDED: frozenset[str] = frozenset({"done", "stopped", "error"})
@@ -75,11 +80,37 @@ class ErrorInfo:
         return {"title": self.title, "message": self.message}
 
 
+#: Card statuses after which nothing changes.
+CARD_ENDED: frozenset[str] = frozenset({"done", "error", "denied", "cancelled"})
+
+
+@dataclass
+class ToolCard:
+    """What a view shows of one tool call; `update` holds the fields sent since creation."""
+
+    id: str
+    name: str
+    #: The answer text's length when the model made the call: where the card sits.
+    at: int
+    status: str = "streaming"
+    arguments: str = ""
+    result: str | None = None
+    is_error: bool = False
+    duration: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
 class StreamSink(Protocol):
     """What a view-holder (a widget) is told. Called on the kernel loop, never concurrently."""
 
     def on_stream_start(self, run: StreamRun) -> None: ...
-    def on_stream_delta(self, run: StreamRun, seq: int, text: str, part: Part = TEXT) -> None: ...
+    def on_stream_delta(
+        self, run: StreamRun, seq: int, text: str, part: Part = TEXT, call_id: str | None = None
+    ) -> None: ...
+    # A tool card was created or changed: `fields` holds its id and what is new.
+    def on_stream_tool(self, run: StreamRun, seq: int, fields: dict[str, object]) -> None: ...
     # Before the first token: the request was queued behind another one, or left the queue.
     def on_stream_status(self, run: StreamRun) -> None: ...
     def on_stream_end(self, run: StreamRun) -> None: ...
@@ -122,6 +153,10 @@ class StreamRun:
         self._sent_thinking = 0  # the same for `chunks.thinking`
         self._pending_thinking: list[str] = []
         self._thinking_chars = 0
+        #: Tool cards by id ("step.index"), in the order the model made the calls.
+        self.cards: dict[str, ToolCard] = {}
+        self._pending_arguments: dict[str, list[str]] = {}
+        self._arguments_seen: dict[str, int] = {}  # characters of each call's arguments queued
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
@@ -171,6 +206,10 @@ class StreamRun:
     def snapshot(self) -> tuple[int, str]:
         """(seq, text) for a view that (re)attaches: the text as of delta `seq`."""
         return self.seq, self.chunks.text[: self._sent_chars]
+
+    def tools_snapshot(self) -> list[dict[str, object]]:
+        """Every card as of delta `seq`, to go with `snapshot()`."""
+        return [card.to_dict() for card in self.cards.values()]
 
     def thinking_snapshot(self) -> str:
         """The thinking as of delta `seq`, to go with `snapshot()`."""
@@ -227,6 +266,10 @@ class StreamRun:
                     self._add_thinking(chunk.thinking)
                 if chunk.delta:
                     self._add(chunk.delta)
+                if chunk.tool_calls:
+                    self._add_calls(chunk.tool_calls)
+                if chunk.tool_event is not None:
+                    self._tool_event(chunk.tool_event)
                 elif chunk.queued is not None and self.status in ("waiting", "queued"):
                     self.status = "queued" if chunk.queued else "waiting"
                     self.sink.on_stream_status(self)
@@ -259,14 +302,73 @@ class StreamRun:
         self._thinking_chars += len(delta)
         self._schedule(first)
 
+    # -- tool cards ------------------------------------------------------------------------
+    def card_id(self, call: ToolCall) -> str:
+        """Calls are numbered from 0 in each step of the tool loop, so the step is in the id."""
+        return f"{self.chunks.step}.{call.index}"
+
+    def _add_calls(self, calls: tuple[ToolCall, ...]) -> None:
+        if self.status in ("waiting", "queued"):
+            self.status = "streaming"
+        for call in calls:
+            key = self.card_id(call)
+            card = self.cards.get(key)
+            if card is None:
+                self._flush_now()  # the text before the call goes out first: the card sits after it
+                card = self.cards[key] = ToolCard(key, call.name, self._sent_chars)
+                self._arguments_seen[key] = 0
+                self._send_card(card, card.to_dict())
+            elif call.name and call.name != card.name:
+                card.name = call.name
+                self._send_card(card, {"id": key, "name": call.name})
+            seen = self._arguments_seen[key]
+            if len(call.arguments) > seen:
+                self._pending_arguments.setdefault(key, []).append(call.arguments[seen:])
+                self._arguments_seen[key] = len(call.arguments)
+                self._schedule(False)
+
+    def _tool_event(self, event: ToolEvent) -> None:
+        key = self.card_id(event.call)
+        card = self.cards.get(key)
+        if card is None:  # a call with no fragment seen (cannot happen with our providers)
+            self._add_calls((event.call,))
+            card = self.cards[key]
+        self._flush_now()
+        update: dict[str, object] = {"id": key, "status": event.status}
+        if card.arguments != event.call.arguments:  # the whole JSON, once it is final
+            card.arguments = update["arguments"] = event.call.arguments
+        card.status = event.status
+        if event.result is not None:
+            card.result = update["result"] = event.result.content
+            card.is_error = update["is_error"] = event.result.is_error
+            if event.result.duration is not None:
+                card.duration = update["duration"] = round(event.result.duration, 3)
+        self._send_card(card, update)
+
+    def _send_card(self, card: ToolCard, fields: dict[str, object]) -> None:
+        self.seq += 1
+        self.sink.on_stream_tool(self, self.seq, fields)
+
+    def _close_cards(self, status: Status) -> None:
+        """At the end no card is left spinning: calls cut off by Stop or an error are
+        cancelled; calls handed back to the caller unrun (raw tool definitions) are done."""
+        for card in self.cards.values():
+            if card.status in CARD_ENDED:
+                continue
+            card.status = "done" if status == "done" else "cancelled"
+            self._send_card(card, {"id": card.id, "status": card.status})
+
+    def _flush_now(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._flush()
+
     def _schedule(self, now: bool) -> None:
         if self.status in ("waiting", "queued"):
             self.status = "streaming"
             now = True
         if now:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._flush()
+            self._flush_now()
         elif self._timer is None and self._loop is not None:
             self._timer = self._loop.call_later(self.flush_interval, self._flush)
 
@@ -278,13 +380,19 @@ class StreamRun:
             self._sent_thinking += len(piece)
             self.seq += 1
             self.sink.on_stream_delta(self, self.seq, piece, THINKING)
-        if not self._pending:
-            return
-        piece = "".join(self._pending)
-        self._pending.clear()
-        self._sent_chars += len(piece)
-        self.seq += 1
-        self.sink.on_stream_delta(self, self.seq, piece)
+        if self._pending:
+            piece = "".join(self._pending)
+            self._pending.clear()
+            self._sent_chars += len(piece)
+            self.seq += 1
+            self.sink.on_stream_delta(self, self.seq, piece)
+        if self._pending_arguments:
+            for key, pieces in self._pending_arguments.items():
+                piece = "".join(pieces)
+                self.cards[key].arguments += piece
+                self.seq += 1
+                self.sink.on_stream_delta(self, self.seq, piece, TOOL_CALL, key)
+            self._pending_arguments.clear()
 
     async def _finish(self, status: Status) -> None:
         await self.chunks.aclose()  # idempotent; makes sure the HTTP response is closed
@@ -294,6 +402,7 @@ class StreamRun:
         if self._timer is not None:
             self._timer.cancel()
         self._flush()
+        self._close_cards(status)
         self.ended_at = self._clock()
         self.status = status
         assert self._done is not None

@@ -164,26 +164,31 @@ def as_text(value: Any) -> str:
         return str(value)
 
 
-def approver(approve: ApproveOption, ask: Approver | None) -> Approver | None:
-    """Turn `approve=` into one callback, or None when calls run without asking.
+@dataclass(frozen=True)
+class Approval:
+    """Which calls wait for a decision (`names`; None: all) and who decides."""
+
+    decide: Approver
+    names: frozenset[str] | None = None
+
+    def needs(self, call: ToolCall) -> bool:
+        return self.names is None or call.name in self.names
+
+
+def approver(approve: ApproveOption, ask: Approver | None) -> Approval | None:
+    """Turn `approve=` into an `Approval`, or None when calls run without asking.
 
     `ask` is how a widget asks a person (Allow/Deny on the card); without one, True or a set of
     names cannot be honoured, which is an error naming the fix rather than a silent pass.
     """
     if approve is None or approve is False:
         return None
-    if callable(approve) and not isinstance(approve, (str, bytes)):
-        return approve
-    names: set[str] | None = None if approve is True else set(approve)
+    if callable(approve):
+        return Approval(approve)
     if ask is None:
         raise ConfigurationError(
             "approve=True (or a list of tool names) needs a widget to show Allow and Deny. "
             "Outside a widget pass a function: approve=lambda call: call.name != 'delete_file'."
         )
-    if names is None:
-        return ask
-
-    def only_named(call: ToolCall) -> bool | Awaitable[bool]:
-        return ask(call) if call.name in names else True
-
-    return only_named
+    names = None if approve is True else frozenset(approve)
+    return Approval(ask, names)

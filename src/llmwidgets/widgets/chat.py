@@ -93,6 +93,15 @@ class _Turn:
         w = self.answer
         return w.status if w is not None else "done"
 
+    def as_messages(self) -> list[dict[str, Any]]:
+        """The turn as the API reads it: an answer that called tools is each call, each result
+        and the final text, so the next request shows the model what its tools returned."""
+        w = self.answer
+        response = w.response if w is not None else None
+        if response is not None and any(m.tool_calls for m in response.messages):
+            return [m.to_openai() for m in response.messages]
+        return [{"role": self.role, "content": self.content}]
+
 
 @dataclass(frozen=True)
 class ChatTurn:
@@ -133,7 +142,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
 
     `messages=[...]` starts from a given conversation (OpenAI-style dicts or `Message`; a leading
     system message becomes the system prompt). Other keyword options (temperature, max_tokens,
-    base_url, ...) go to every answer's `StreamWidget`.
+    base_url, `tools=[...]`, `approve=True`, ...) go to every answer's `StreamWidget`.
     """
 
     def __init__(
@@ -248,7 +257,9 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         Stopped answers count with their partial text; errored answers are left out.
         """
         out = [{"role": "system", "content": self.system}] if self.system else []
-        out += [{"role": t.role, "content": t.content} for t in self._turns if t.status != "error"]
+        for t in self._turns:
+            if t.status != "error":
+                out += t.as_messages()
         return out
 
     @property
@@ -275,9 +286,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
 
     # -- turns -----------------------------------------------------------------------------
     def _answer(self) -> StreamWidget:
-        prompt = [
-            {"role": t.role, "content": t.content} for t in self._turns if t.status != "error"
-        ]
+        prompt = [m for t in self._turns if t.status != "error" for m in t.as_messages()]
         options = dict(self.options)
         if self.system is not None:
             options["system"] = self.system

@@ -9,8 +9,10 @@ holds it.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Generator
 from typing import Any
@@ -19,7 +21,7 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
-from llmwidgets.chunks import Prompt, Response, Usage
+from llmwidgets.chunks import Prompt, Response, ToolCall, Usage
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.stream import stream
@@ -58,6 +60,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     final_text = traitlets.Unicode("")
     #: The model's thinking once the stream has ended; kept by views like `final_text`.
     final_thinking = traitlets.Unicode("")
+    #: The tool cards once the stream has ended; kept by views like `final_text`.
+    final_tools: traitlets.List[dict[str, Any]] = traitlets.List()
     model_label = traitlets.Unicode("").tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
 
@@ -75,6 +79,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         self.run: StreamRun | None = None
         self._startup_error: LLMWidgetsError | None = None
         self._end_callbacks: list[Callable[[StreamWidget], None]] = []
+        #: Tool calls waiting for Allow/Deny, by card id.
+        self._approvals: dict[str, asyncio.Future[bool]] = {}
         self.on_msg(self._on_view_message)
         if prompt is not None:
             self.start(model, prompt, config=config, **options)
@@ -102,9 +108,11 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
                 self.model_label = model
                 self.final_text = ""
                 self.final_thinking = ""
+                self.final_tools = []
                 self.error = ErrorInfo(exc.title, exc.message).to_dict()
                 self.status = "error"
             return self
+        chunks.ask = self._ask
         self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
         with self.hold_sync():  # the starting state in one message
             self.run.start()
@@ -125,6 +133,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.model_label = model_label
             self.final_text = text
             self.final_thinking = ""
+            self.final_tools = []
             self.metrics = {}
             self.error = None
             self.status = "done"
@@ -187,7 +196,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     def markdown(self) -> str:
         """The answer as markdown, with a line saying which model wrote it and how it ended,
         and one above it summing up the thinking, if the model thought."""
-        body = close_open_fence(self.final_text or self.text)
+        body = with_tool_cards(self.final_text or self.text, self.final_tools)
         thought = thinking_summary(self.metrics or {})
         if thought:
             body = f"*{thought}*\n\n{body}"
@@ -213,28 +222,41 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         self._metrics_sent_at = -math.inf
         self.final_text = ""
         self.final_thinking = ""
+        self.final_tools = []
         self.error = None
         self.model_label = run.chunks.target.spec
         self.label_note = ""
         self.metrics = run.metrics().to_dict()
         self.status = "waiting"
 
-    def on_stream_delta(
-        self, run: StreamRun, seq: int, text: str, part: protocol.Part = protocol.TEXT
-    ) -> None:
+    def _streaming(self, run: StreamRun) -> None:
         if self.status != "streaming":
             # The first delta also fixes which model answered (fallbacks happen before it).
             with self.hold_sync():
                 self.model_label = run.chunks.target.spec
                 self.label_note = run.chunks.note
                 self.status = "streaming"
+
+    def on_stream_delta(
+        self,
+        run: StreamRun,
+        seq: int,
+        text: str,
+        part: protocol.Part = protocol.TEXT,
+        call_id: str | None = None,
+    ) -> None:
+        self._streaming(run)
         metrics = None
         now = time.monotonic()
         if now - self._metrics_sent_at >= METRICS_INTERVAL:
             # The counter needs a few updates a second, not one per batch.
             self._metrics_sent_at = now
             metrics = run.metrics().compact()
-        send_custom(self, protocol.delta(seq, text, metrics, part))
+        send_custom(self, protocol.delta(seq, text, metrics, part, call_id))
+
+    def on_stream_tool(self, run: StreamRun, seq: int, fields: dict[str, object]) -> None:
+        self._streaming(run)
+        send_custom(self, protocol.tool(seq, fields))
 
     def on_stream_status(self, run: StreamRun) -> None:
         self.status = run.status  # "queued" while the model answers another request
@@ -245,6 +267,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.model_label = run.chunks.target.spec
             self.final_text = run.text
             self.final_thinking = run.thinking
+            self.final_tools = run.tools_snapshot()
             self.metrics = run.metrics().to_dict()
             self.error = run.error_info.to_dict() if run.error_info else None
             self.status = run.status
@@ -257,14 +280,83 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         kind = protocol.message_type(content)
         if kind == protocol.STOP:
             self.stop()
+        elif kind == protocol.APPROVE:
+            waiting = self._approvals.pop(str(content.get("id")), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(content.get("allow") is True)
         elif kind == protocol.HELLO:
             # A shown answer (no run) is its final text; a stream, its text as of the last delta.
             if self.run is not None:
                 seq, text = self.run.snapshot()
                 thinking = self.run.thinking_snapshot()
+                tools = self.run.tools_snapshot()
             else:
                 seq, text, thinking = 0, self.final_text, self.final_thinking
-            send_custom(self, protocol.snapshot(seq, text, thinking))
+                tools = list(self.final_tools)
+            send_custom(self, protocol.snapshot(seq, text, thinking, tools))
+
+    async def _ask(self, call: ToolCall) -> bool:
+        """`approve=True`: the card shows Allow and Deny, and the call waits for a click (or for
+        `approve_call()`). Stop while waiting cancels the wait with the stream."""
+        assert self.run is not None
+        waiting: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._approvals[self.run.card_id(call)] = waiting
+        return await waiting
+
+    @property
+    def pending_approvals(self) -> list[str]:
+        """Card ids of the tool calls waiting for Allow or Deny."""
+        return [key for key, fut in self._approvals.items() if not fut.done()]
+
+    def approve_call(self, card_id: str, allow: bool = True) -> None:
+        """Answer a waiting call from code, as the Allow / Deny buttons do."""
+        waiting = self._approvals.pop(card_id, None)
+        if waiting is None or waiting.done():
+            raise KeyError(
+                f"No tool call {card_id!r} is waiting (waiting: {self.pending_approvals})"
+            )
+        waiting.set_result(allow)
+
+
+#: Characters of a tool's result kept in the saved copy (the model got all of it).
+SAVED_RESULT_LIMIT = 300
+
+
+def with_tool_cards(text: str, cards: list[dict[str, Any]]) -> str:
+    """The answer as markdown with each tool call where the model made it, as a quote block:
+    the tool, its arguments, how it ended and the start of its result."""
+    parts: list[str] = []
+    start = 0
+    for card in sorted(cards, key=lambda c: int(c.get("at", 0))):
+        at = min(max(int(card.get("at", 0)), start), len(text))
+        parts.append(close_open_fence(text[start:at]).strip("\n"))
+        parts.append(card_markdown(card))
+        start = at
+    parts.append(close_open_fence(text[start:]).strip("\n"))
+    return "\n\n".join(p for p in parts if p)
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    head = f"> **Tool** {code_span(str(card.get('name', '')))} · {card.get('status', '')}"
+    if isinstance(card.get("duration"), int | float):
+        head += f" · {card['duration']:.2f} s"
+    lines = [head]
+    if card.get("arguments"):
+        lines.append(f"> Arguments: {code_span(str(card['arguments']))}")
+    result = card.get("result")
+    if isinstance(result, str):
+        short = result if len(result) <= SAVED_RESULT_LIMIT else result[:SAVED_RESULT_LIMIT] + "…"
+        lines.append(f"> {'Error' if card.get('is_error') else 'Result'}: {code_span(short)}")
+    return "\n>\n".join(lines)
+
+
+def code_span(text: str) -> str:
+    """`text` as one inline code span whatever backticks or line breaks it holds."""
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def thinking_summary(metrics: dict[str, Any]) -> str:

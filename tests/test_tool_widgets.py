@@ -1,0 +1,215 @@
+"""Tool calls in widgets: cards on the wire, approval from the view, Stop, chat turns, saved copy.
+
+Real SDKs over HTTP to the loopback wire server; widgets send over a recording comm, so what is
+checked is exactly what a view receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from wire_server import WireServer
+
+from llmwidgets import ChatWidget, StreamWidget
+from llmwidgets.widgets import protocol
+from llmwidgets.widgets.stream import code_span, with_tool_cards
+from tests.recording_comm import RecordingComm
+
+pytestmark = pytest.mark.usefixtures("fake_api_keys", "recorder")
+
+
+def get_weather(city: str) -> str:
+    """Current weather for a city."""
+    return f"sunny in {city}"
+
+
+def widget(server: WireServer, model: str = "weather-loop", **kw: Any) -> StreamWidget:
+    kw.setdefault("tools", [get_weather])
+    return StreamWidget(f"openai:{model}", "Weather?", base_url=server.openai_base_url, **kw)
+
+
+async def ended(w: StreamWidget, timeout: float = 10) -> None:
+    assert w.run is not None and w.run.task is not None
+    await asyncio.wait_for(asyncio.shield(w.run.task), timeout)
+
+
+def comm_of(w: Any) -> RecordingComm:
+    assert isinstance(w.comm, RecordingComm)
+    return w.comm
+
+
+def tool_messages(w: StreamWidget) -> list[dict[str, Any]]:
+    return [m for m in comm_of(w).customs() if m["type"] == protocol.TOOL]
+
+
+async def until(condition: Any, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+# -- cards on the wire -------------------------------------------------------------------------
+async def test_a_card_is_created_where_the_model_made_the_call(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    first = tool_messages(w)[0]
+    assert first["name"] == "get_weather" and first["status"] == "streaming"
+    assert first["at"] == len("Let me check.")
+
+
+async def test_the_arguments_stream_as_tool_call_deltas(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    pieces = [d for d in comm_of(w).deltas() if d.get("part") == protocol.TOOL_CALL]
+    assert "".join(p["text"] for p in pieces) == '{"city": "Paris"}'
+    assert {p["id"] for p in pieces} == {tool_messages(w)[0]["id"]}
+
+
+async def test_the_card_runs_then_shows_the_result_and_the_answer_goes_on(
+    wire_server: WireServer,
+):
+    w = widget(wire_server)
+    await ended(w)
+    statuses = [m.get("status") for m in tool_messages(w)]
+    assert statuses == ["streaming", "running", "done"]
+    done = tool_messages(w)[-1]
+    assert done["result"] == "sunny in Paris" and done["is_error"] is False
+    assert "duration" in done
+    assert "[sunny in Paris]" in w.text and w.status == "done"
+
+
+async def test_every_message_takes_the_next_seq(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    seqs = [m["seq"] for m in comm_of(w).customs() if "seq" in m]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_a_snapshot_holds_the_cards(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    comm_of(w).view_says({"type": protocol.HELLO})
+    snap = comm_of(w).customs()[-1]
+    assert snap["type"] == protocol.SNAPSHOT
+    assert [c["status"] for c in snap["tools"]] == ["done"]
+    assert snap["tools"][0]["arguments"] == '{"city": "Paris"}'
+
+
+async def test_the_ended_cards_are_kept_for_saved_widget_state(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    assert [c["name"] for c in w.final_tools] == ["get_weather"]
+    assert w.final_tools[0]["result"] == "sunny in Paris"
+
+
+# -- approval ----------------------------------------------------------------------------------
+async def test_approve_true_waits_for_allow_from_the_view(wire_server: WireServer):
+    w = widget(wire_server, approve=True)
+    await until(lambda: w.pending_approvals)
+    card = tool_messages(w)[-1]
+    assert card["status"] == "approval"
+    assert w.run is not None and w.run.cards[card["id"]].arguments == '{"city": "Paris"}'
+    comm_of(w).view_says({"type": protocol.APPROVE, "id": card["id"], "allow": True})
+    await ended(w)
+    assert "[sunny in Paris]" in w.text
+
+
+async def test_deny_from_the_view_tells_the_model_and_never_runs_the_tool(
+    wire_server: WireServer,
+):
+    ran: list[str] = []
+
+    def get_weather(city: str) -> str:
+        ran.append(city)
+        return "sunny"
+
+    w = widget(wire_server, tools=[get_weather], approve=["get_weather"])
+    await until(lambda: w.pending_approvals)
+    w.approve_call(w.pending_approvals[0], allow=False)
+    await ended(w)
+    assert ran == [] and "declined" in w.text
+    assert tool_messages(w)[-1]["status"] == "denied"
+
+
+async def test_approval_only_for_named_tools_lets_the_others_run(wire_server: WireServer):
+    w = widget(wire_server, approve=["delete_everything"])
+    await ended(w)
+    assert [m["status"] for m in tool_messages(w)] == ["streaming", "running", "done"]
+
+
+# -- stop --------------------------------------------------------------------------------------
+async def test_stop_during_a_slow_tool_cancels_its_card_and_keeps_the_text(
+    wire_server: WireServer,
+):
+    def get_weather(city: str) -> str:
+        time.sleep(0.5)
+        return "late"
+
+    w = widget(wire_server, tools=[get_weather])
+    await until(lambda: any(m.get("status") == "running" for m in tool_messages(w)))
+    comm_of(w).view_says({"type": protocol.STOP})
+    await ended(w)
+    assert w.status == "stopped" and w.text.startswith("Let me check.")
+    assert tool_messages(w)[-1]["status"] == "cancelled"
+
+
+async def test_a_chat_goes_on_after_a_stop_during_a_tool_call(wire_server: WireServer):
+    def get_weather(city: str) -> str:
+        time.sleep(0.5)
+        return "late"
+
+    chat = ChatWidget(
+        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
+    )
+    first = chat.send("Weather?")
+    run = first.run
+    assert run is not None
+    await until(lambda: any(c.status == "running" for c in run.cards.values()))
+    first.stop()
+    await ended(first)
+    roles = [m["role"] for m in chat.messages]
+    assert roles == ["user", "assistant", "tool"]
+    asked = len(wire_server.requests)
+    second = chat.send("And now?")
+    await ended(second)
+    assert second.status == "done"
+    sent = wire_server.requests[asked].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "user"]
+
+
+async def test_a_chat_sends_the_tool_turns_back_with_the_next_question(
+    wire_server: WireServer,
+):
+    chat = ChatWidget(
+        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
+    )
+    await chat.send("Weather?")
+    second = chat.send("Thanks")
+    await ended(second)
+    sent = wire_server.requests[2].body["messages"]  # the first request of the second answer
+    roles = [m["role"] for m in sent]
+    assert roles == ["user", "assistant", "tool", "assistant", "user"]
+    assert sent[2]["content"] == "sunny in Paris"
+
+
+# -- the saved copy ----------------------------------------------------------------------------
+async def test_the_saved_copy_shows_each_call_where_it_was_made(wire_server: WireServer):
+    w = widget(wire_server)
+    await ended(w)
+    md = w.markdown()
+    assert md.index("Let me check.") < md.index("**Tool** `get_weather`") < md.index("The tools")
+    assert 'Arguments: `{"city": "Paris"}`' in md and "Result: `sunny in Paris`" in md
+
+
+def test_a_card_in_the_saved_copy_survives_backticks_in_its_result() -> None:
+    md = with_tool_cards("Before.", [{"name": "f", "at": 7, "status": "done", "result": "a`b"}])
+    assert "Result: ``a`b``" in md
+
+
+def test_a_code_span_holds_any_run_of_backticks() -> None:
+    assert code_span("x ``` y") == "````x ``` y````"
+    assert code_span("`edge`") == "`` `edge` ``"
