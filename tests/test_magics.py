@@ -372,3 +372,54 @@ def test_interrupt_of_a_headless_cell_keeps_the_printed_partial_answer(kernel: K
     assert ex.stdout().endswith("[stopped]\n")
     assert kernel.value("k7.finish_reason") == "cancelled"
     assert kernel.value("2 + 2") == 4
+
+
+# -- tools ---------------------------------------------------------------------------------------
+def test_tools_are_looked_up_in_the_notebook_by_name(ip: InteractiveShell) -> None:
+    def get_weather(city: str) -> str:
+        return city
+
+    ip.user_ns["get_weather"] = get_weather
+    call = parse_call(ip, "--tools get_weather --max-tool-steps 2", "Weather?")
+    (tool,) = call.stream_kwargs()["tools"]
+    assert tool.name == "get_weather" and tool.function is get_weather
+    assert call.stream_kwargs()["max_tool_steps"] == 2
+
+
+def test_a_tool_name_missing_from_the_notebook_is_refused_before_sending(
+    ip: InteractiveShell,
+) -> None:
+    with pytest.raises(UsageError, match="no function named 'nope'"):
+        parse_call(ip, "--tools nope", "Weather?")
+
+
+def test_the_plain_text_path_prints_each_tool_call_and_the_answer_using_it(
+    ip: InteractiveShell, wire_server: WireServer, capsys: Any
+) -> None:
+    ip.user_ns["get_weather"] = lambda city: f"sunny in {city}"
+    ip.run_cell_magic(
+        "llm",
+        f"openai:weather-loop --base-url {wire_server.openai_base_url} --tools get_weather",
+        "Weather?",
+    )
+    out = capsys.readouterr().out
+    assert '[get_weather({"city": "Paris"}) -> done: sunny in Paris]' in out
+    assert "The tools said: [sunny in Paris]" in out
+
+
+def test_approve_in_plain_text_mode_declines_when_no_one_can_answer(
+    ip: InteractiveShell, wire_server: WireServer, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    ip.user_ns["get_weather"] = lambda city: ran.append(city) or "sunny"
+
+    def no_stdin(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_stdin)
+    ip.run_cell_magic(
+        "llm",
+        f"openai:weather-loop --base-url {wire_server.openai_base_url} --tools get_weather --approve",
+        "Weather?",
+    )
+    assert ran == [] and "declined" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.interpolate import PromptVariableError, interpolate
 from llmwidgets.magics.options import Format, parse_options, provider_options, split_line
+from llmwidgets.tools import Tool
 
 #: How close a line magic's first word must be to an alias to be refused as a typo of it. Higher
 #: than difflib's 0.6, since the word is usually just the prompt's first word: at 0.75, "past"
@@ -38,6 +39,10 @@ class LLMCall:
     timeout: float | None = None
     raw: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    #: The functions `--tools` named, looked up in the notebook's namespace.
+    tools: list[Tool] = field(default_factory=list)
+    approve: bool = False
+    max_tool_steps: int | None = None
 
     def stream_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
@@ -46,6 +51,12 @@ class LLMCall:
             value = getattr(self, name)
             if value is not None:
                 kw[name] = value
+        if self.tools:
+            kw["tools"] = list(self.tools)
+            if self.approve:
+                kw["approve"] = True
+            if self.max_tool_steps is not None:
+                kw["max_tool_steps"] = self.max_tool_steps
         return kw
 
 
@@ -89,7 +100,31 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
         timeout=args.timeout,
         raw=args.raw,
         options=extra,
+        tools=find_tools(shell.user_ns, args.tools),
+        approve=args.approve,
+        max_tool_steps=args.max_tool_steps,
     )
+
+
+def find_tools(namespace: dict[str, Any], names: str | None) -> list[Tool]:
+    """The functions `--tools a,b` names, as tools of those names (a lambda too); a name that is
+    missing, not callable or not describable is refused before anything is sent."""
+    tools: list[Tool] = []
+    for name in (n.strip() for n in (names or "").split(",")):
+        if not name:
+            continue
+        value = namespace.get(name)
+        if value is None:
+            raise UsageError(
+                f"--tools: no function named {name!r} in the notebook. Define it first."
+            )
+        if not callable(value):
+            raise UsageError(f"--tools: {name!r} is a {type(value).__name__}, not a function.")
+        try:
+            tools.append(Tool.from_function(value, name=name))
+        except (LLMWidgetsError, TypeError) as exc:
+            raise UsageError(f"--tools: {exc}") from None
+    return tools
 
 
 def _defined_aliases() -> frozenset[str]:

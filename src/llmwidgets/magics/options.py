@@ -87,6 +87,23 @@ OPTIONS: tuple[Option, ...] = (
         action="append",
     ),
     Option(("-r", "--raw"), "send the prompt as written: no {name}", action="store_true"),
+    Option(
+        ("--tools",),
+        "Python functions from the notebook the model may call, comma-separated "
+        "(get_weather,search_docs); their results go back and the answer goes on",
+        metavar="NAMES",
+    ),
+    Option(
+        ("--approve",),
+        "show Allow / Deny on each tool call before it runs (plain-text mode: calls are refused)",
+        action="store_true",
+    ),
+    Option(
+        ("--max-tool-steps",),
+        "rounds of tool calls one answer may make (default 10)",
+        type=int,
+        dest="max_tool_steps",
+    ),
 )
 
 MODELS_HELP = (
@@ -110,6 +127,9 @@ Examples::
 
     %%llm --wait --format json -o data
     Give me three colours as a JSON list of strings.
+
+    %%llm --tools get_weather,convert_units
+    Is it warmer in Paris or in Oslo right now, in Fahrenheit?
 
     %llm chatbot What is a monad?
     %llm explain the error in {Out[3]}

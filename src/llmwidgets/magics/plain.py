@@ -12,10 +12,11 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from llmwidgets.chunks import Response
+from llmwidgets.chunks import Response, ToolCall
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.magics.bind import Binder
 from llmwidgets.magics.call import LLMCall
+from llmwidgets.widgets.saved_copy import excerpt
 
 
 async def run_plain(call: LLMCall, binder: Binder, *, in_kernel: bool) -> None:
@@ -67,7 +68,10 @@ def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, 
 async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) -> Response:
     from llmwidgets.stream import stream
 
-    chunks = stream(model, call.prompt, **call.stream_kwargs())
+    kwargs = call.stream_kwargs()
+    if kwargs.get("approve"):
+        kwargs["approve"] = _ask_on_stdin
+    chunks = stream(model, call.prompt, **kwargs)
     ends_in_newline = True
     try:
         async with chunks:
@@ -76,6 +80,12 @@ async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) 
                     # In a kernel, stdout batches writes itself (one message per ~0.2 s).
                     _write(chunk.delta, flush=flush)
                     ends_in_newline = chunk.delta.endswith("\n")
+                event = chunk.tool_event
+                if event is not None and event.result is not None:
+                    line = f"[{event.call.name}({event.call.arguments}) -> {event.status}: "
+                    _write(("" if ends_in_newline else "\n") + line, flush=flush)
+                    _write(f"{excerpt(event.result.content, 200)}]\n", flush=flush)
+                    ends_in_newline = True
     except asyncio.CancelledError:
         _write(("" if ends_in_newline else "\n") + "[stopped]\n", flush=True)
         response = chunks.response
@@ -90,6 +100,16 @@ async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) 
         raise
     _write("" if ends_in_newline else "\n", flush=True)
     return chunks.response
+
+
+def _ask_on_stdin(call: ToolCall) -> bool:
+    """`--approve` without widgets: ask on the terminal; where nothing can answer (nbclient,
+    papermill), the call is declined, never run unasked."""
+    try:
+        answer = input(f"Allow {call.name}({call.arguments})? [y/N] ")
+    except Exception:  # StdinNotImplementedError, EOFError: no one to ask
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _write(text: str, *, flush: bool) -> None:
