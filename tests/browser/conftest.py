@@ -104,11 +104,24 @@ def lab_page(
 
 
 @pytest.fixture
-def notebook(lab_page: LabPage, request: pytest.FixtureRequest) -> Callable[..., LabPage]:
-    """`notebook(cells, name=None, frontend="lab")`: write a notebook of code cells, open it in
-    JupyterLab (or Notebook 7 with `frontend="notebook"`), wait for its kernel."""
+def frontend(request: pytest.FixtureRequest) -> str:
+    """The UI `notebook()` opens by default: "lab", or each of `FRONTENDS` in a test marked
+    `@both_frontends` (lab.py)."""
+    return str(getattr(request, "param", "lab"))
 
-    def open_notebook(cells: list[str], name: str | None = None, frontend: str = "lab") -> LabPage:
+
+@pytest.fixture
+def notebook(
+    lab_page: LabPage, request: pytest.FixtureRequest, frontend: str
+) -> Callable[..., LabPage]:
+    """`notebook(cells, name=None, frontend=<the frontend fixture>)`: write a notebook of code
+    cells, open it in JupyterLab (or Notebook 7 with `frontend="notebook"`), wait for its
+    kernel."""
+    default_frontend = frontend
+
+    def open_notebook(
+        cells: list[str], name: str | None = None, frontend: str = default_frontend
+    ) -> LabPage:
         stem = name or re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)
         path = lab_page.lab.put_notebook(stem, cells)
         return lab_page.open(path, frontend=frontend)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from playwright.sync_api import Locator, Page
 
@@ -41,6 +42,11 @@ CHROMIUM_ARGS = [
 VENV_BIN = Path(sys.executable).parent
 DARK_THEME = "JupyterLab Dark"
 LIGHT_THEME = "JupyterLab Light"
+#: The notebook UIs one Jupyter server serves: JupyterLab and Notebook 7.
+FRONTENDS = ("lab", "notebook")
+#: Runs a test in both UIs: its `notebook()` opens JupyterLab, then Notebook 7 (the `frontend`
+#: fixture, which `notebook` reads, is parametrised).
+both_frontends = pytest.mark.parametrize("frontend", FRONTENDS, indirect=True)
 
 
 class LabError(RuntimeError):
@@ -332,6 +338,7 @@ class LabPage:
     kernel_id: str = ""
     console: list[str] = field(default_factory=list)
     theme_changed: bool = False
+    frontend: str = "lab"
 
     def __post_init__(self) -> None:
         """Keep the page's console and uncaught errors: failure messages show them."""
@@ -348,6 +355,7 @@ class LabPage:
         by the same server; both expose `window.jupyterapp` and share the commands we run).
         """
         self.notebook_path = notebook_path
+        self.frontend = frontend
         if frontend == "notebook":
             url = f"{self.lab.url}/notebooks/{notebook_path}?token={self.lab.token}"
         else:
@@ -448,9 +456,15 @@ class LabPage:
         self.page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=timeout * 1000)
 
     def screenshot(self, name: str, locator: Locator | None = None) -> Path:
-        """Save a PNG into `test-artifacts/` (the page, or just `locator`); returns its path."""
+        """Save a PNG into `test-artifacts/` (the page, or just `locator`); returns its path.
+
+        Notebook 7's get a `-notebook` suffix, so they do not overwrite JupyterLab's.
+        """
         ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / (name if name.endswith(".png") else f"{name}.png")
+        name = name.removesuffix(".png")
+        if self.frontend != "lab":
+            name = f"{name}-{self.frontend}"
+        path = ARTIFACTS / f"{name}.png"
         if locator is not None:
             locator.screenshot(path=str(path))
         else:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .lab import DARK_THEME, LabPage, luminance, wait_until
+from .lab import DARK_THEME, LabPage, both_frontends, luminance, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,7 @@ def type_and_send(page: LabPage, text: str) -> None:
     box.press("Enter")
 
 
+@both_frontends
 def test_enter_sends_and_the_answer_streams_into_a_new_turn(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:

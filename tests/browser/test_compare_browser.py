@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .lab import LabPage, wait_until
+from .lab import LabPage, both_frontends, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +95,7 @@ def test_panes_sit_side_by_side_and_wrap_on_a_narrow_page(
     page.screenshot("compare-narrow", page.output(0))
 
 
+@both_frontends
 def test_stop_all_button_stops_every_pane(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .lab import LabPage, wait_until
+from .lab import LabPage, both_frontends, wait_until
 from .test_stream_view import FORMATTED, TAIL
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def saved_copies(page: LabPage) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("frontend", ["lab", "notebook"])
+@both_frontends
 def test_a_reopened_notebook_shows_every_answer_formatted_and_no_error(
     wire_server: Any, notebook: Callable[..., LabPage], frontend: str
 ) -> None:
@@ -94,7 +94,7 @@ def test_a_reopened_notebook_shows_every_answer_formatted_and_no_error(
     assert "Error displaying widget" not in text
     assert "Loading widget" not in text
     assert page.page.locator(".llmw-stream").count() == 0
-    page.screenshot(f"reopened-notebook-{frontend}")
+    page.screenshot("reopened-notebook")
 
 
 def record_frames(page: LabPage) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .lab import DARK_THEME, LabPage, luminance, wait_until
+from .lab import DARK_THEME, LabPage, both_frontends, luminance, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,7 @@ def start_stream(notebook: Callable[..., LabPage], cell: str) -> LabPage:
     return page
 
 
+@both_frontends
 def test_markdown_is_formatted_while_the_answer_still_streams(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
@@ -127,6 +128,7 @@ def test_token_counter_rises_while_streaming(
     page.screenshot("stream-counter-rising", page.output(0))
 
 
+@both_frontends
 def test_stop_button_ends_the_stream_and_closes_the_connection(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
@@ -151,6 +153,7 @@ def test_stop_button_ends_the_stream_and_closes_the_connection(
     page.screenshot("stream-stopped", page.output(0))
 
 
+@both_frontends
 def test_page_reload_mid_stream_reattaches_and_shows_the_whole_answer(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
@@ -180,6 +183,7 @@ def test_page_reload_mid_stream_reattaches_and_shows_the_whole_answer(
     page.screenshot("stream-after-reload", page.output(0))
 
 
+@both_frontends
 def test_dark_theme_shows_light_text_on_a_dark_background(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
