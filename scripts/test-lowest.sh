@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the non-browser tests against the LOWEST versions pyproject.toml allows for the runtime
-# dependencies (each `name>=X` pinned to `name==X`), so a floor that no longer works is raised
+# dependencies and the providers' extras (each `name>=X` pinned to `name==X`), so a floor that
+# no longer works is raised
 # here instead of being found by users. Uses its own venv, .venv-lowest; the front end must be
 # built already (scripts/setup.sh does it).
 set -euo pipefail
@@ -16,7 +17,12 @@ import tomllib
 
 with open("pyproject.toml", "rb") as f:
     project = tomllib.load(f)["project"]
-for requirement in project["dependencies"]:
+#: Optional dependencies whose floors are ours too: the provider SDKs.
+PINNED_EXTRAS = ("google",)
+requirements = list(project["dependencies"])
+for extra in PINNED_EXTRAS:
+    requirements.extend(project["optional-dependencies"][extra])
+for requirement in requirements:
     if ";" in requirement:  # environment markers (tomli on old Pythons): not ours to pin
         continue
     match = re.fullmatch(r"([A-Za-z0-9_.\-\[\]]+)>=([0-9][^,]*)", requirement.strip())

@@ -28,9 +28,12 @@ def wire_server() -> Iterator[WireServer]:
 
 @pytest.fixture
 def fake_api_keys(monkeypatch: pytest.MonkeyPatch) -> str:
-    """OPENAI_API_KEY and ANTHROPIC_API_KEY set to FAKE_KEY for this test."""
+    """OPENAI_API_KEY, ANTHROPIC_API_KEY and GEMINI_API_KEY set to FAKE_KEY for this test
+    (GOOGLE_API_KEY unset: Google's SDK would prefer it)."""
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
     return FAKE_KEY
 
 
@@ -44,7 +47,14 @@ def openai_key(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No config file, no keys, no forced mode: what a fresh machine running nbconvert has."""
-    for name in ("LLMWIDGETS_CONFIG", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMWIDGETS_HEADLESS"):
+    for name in (
+        "LLMWIDGETS_CONFIG",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "LLMWIDGETS_HEADLESS",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
 

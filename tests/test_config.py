@@ -253,6 +253,15 @@ def test_zero_config_prefers_anthropic_key_then_openai():
     assert "OPENAI_API_KEY is set" in res.reason
 
 
+@pytest.mark.parametrize("var", ["GEMINI_API_KEY", "GOOGLE_API_KEY"])
+def test_zero_config_considers_a_google_key_after_the_anthropic_and_openai_ones(var: str):
+    assert zero_config_chatbot({var: "g" * 20}, local_servers=()).target.spec == (
+        "google:gemini-2.5-flash"
+    )
+    with_openai = {var: "g" * 20, "OPENAI_API_KEY": "b" * 20}
+    assert zero_config_chatbot(with_openai, local_servers=()).target.provider == "openai"
+
+
 @pytest.fixture
 def compatible_server() -> Iterator[str]:
     """A real local OpenAI-compatible /v1/models endpoint on 127.0.0.1."""

@@ -2,8 +2,8 @@
 loopback wire server: streaming, the request body, error translation, keys kept out of errors,
 and closing. Where the APIs differ, the per-provider `Spec` says what to expect.
 
-Provider-specific behaviour (Anthropic's content blocks, OpenAI's stream_options retry, Ollama)
-stays in test_provider_<name>.py.
+Provider-specific behaviour (Anthropic's content blocks, OpenAI's stream_options retry, Ollama,
+Gemini's thought signatures and blocked answers) stays in test_provider_<name>.py.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from llmwidgets.errors import (
 from llmwidgets.providers._sdk import SDKProvider
 from llmwidgets.providers.anthropic import AnthropicProvider
 from llmwidgets.providers.base import ProviderConfig, create_provider
+from llmwidgets.providers.google import GoogleProvider
 from llmwidgets.providers.openai import OpenAIProvider
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
@@ -56,8 +57,10 @@ class Spec:
     mid_stream_status: int | None
     #: The API's words refusing an option.
     refusal: str
-    #: The sampling fields the body has only when asked for.
+    #: The sampling fields the body (or Gemini's generationConfig) has only when asked for.
     sampling_fields: frozenset[str]
+    #: False when a tool call's arguments arrive whole (Gemini), not in fragments.
+    streams_tool_arguments: bool = True
 
     def provider(self, server: WireServer) -> SDKProvider[Any]:
         return self.cls(ProviderConfig(self.name, base_url=self.base_url(server)))
@@ -87,6 +90,19 @@ SPECS = [
         mid_stream_status=529,
         refusal="temperature is not supported for this model",
         sampling_fields=frozenset({"temperature", "top_p", "top_k", "stop_sequences"}),
+    ),
+    Spec(
+        name="google",
+        cls=GoogleProvider,
+        base_url=lambda server: server.gemini_base_url,
+        env_var="GEMINI_API_KEY",
+        unreachable=lambda port: f"http://127.0.0.1:{port}",
+        raw_length="MAX_TOKENS",
+        tool_ids=("call_weather_1", "call_time_2"),
+        mid_stream_status=503,
+        refusal="Unable to submit request because temperature is not supported by this model",
+        sampling_fields=frozenset({"temperature", "topP", "topK", "stopSequences"}),
+        streams_tool_arguments=False,
     ),
 ]
 
@@ -178,11 +194,12 @@ async def test_tool_calls_are_assembled_and_indexed_from_zero(
 
 
 async def test_tool_call_snapshots_do_not_change_after_they_are_yielded(
-    provider: SDKProvider[Any],
+    spec: Spec, provider: SDKProvider[Any]
 ) -> None:
     chunks = await collect(provider, "tool-calls")
     seen = [c.tool_calls[0].arguments for c in chunks if c.tool_calls]
-    assert seen[0] == "" and seen[-1] == '{"city": "Paris", "unit": "celsius"}'
+    first = "" if spec.streams_tool_arguments else '{"city": "Paris", "unit": "celsius"}'
+    assert seen[0] == first and seen[-1] == '{"city": "Paris", "unit": "celsius"}'
 
 
 async def test_a_stream_that_never_says_it_finished_has_no_finish_reason(
@@ -197,9 +214,18 @@ async def test_a_stream_that_never_says_it_finished_has_no_finish_reason(
 
 #: option -> (what the caller gives, what each API's body holds for it)
 OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
-    "temperature": ({"temperature": 0.5}, {"*": {"temperature": 0.5}}),
-    "temperature-zero": ({"temperature": 0}, {"*": {"temperature": 0}}),
-    "max_tokens": ({"max_tokens": 100}, {"*": {"max_tokens": 100}}),
+    "temperature": (
+        {"temperature": 0.5},
+        {"*": {"temperature": 0.5}, "google": {"generationConfig": {"temperature": 0.5}}},
+    ),
+    "temperature-zero": (
+        {"temperature": 0},
+        {"*": {"temperature": 0}, "google": {"generationConfig": {"temperature": 0}}},
+    ),
+    "max_tokens": (
+        {"max_tokens": 100},
+        {"*": {"max_tokens": 100}, "google": {"generationConfig": {"maxOutputTokens": 100}}},
+    ),
     "system": (
         {"system": "Be brief."},
         {
@@ -210,22 +236,38 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
                 ]
             },
             "anthropic": {"system": "Be brief."},
+            "google": {"systemInstruction": {"parts": [{"text": "Be brief."}], "role": "user"}},
         },
     ),
     "stop": (
         {"stop": ["END", "##"]},
-        {"openai": {"stop": ["END", "##"]}, "anthropic": {"stop_sequences": ["END", "##"]}},
+        {
+            "openai": {"stop": ["END", "##"]},
+            "anthropic": {"stop_sequences": ["END", "##"]},
+            "google": {"generationConfig": {"stopSequences": ["END", "##"]}},
+        },
     ),
     "stop-string": (
         {"stop": "END"},
-        {"openai": {"stop": "END"}, "anthropic": {"stop_sequences": ["END"]}},
+        {
+            "openai": {"stop": "END"},
+            "anthropic": {"stop_sequences": ["END"]},
+            "google": {"generationConfig": {"stopSequences": ["END"]}},
+        },
     ),
     "stop_sequences": (
         {"stop_sequences": ["END"]},
-        {"openai": {"stop": ["END"]}, "anthropic": {"stop_sequences": ["END"]}},
+        {
+            "openai": {"stop": ["END"]},
+            "anthropic": {"stop_sequences": ["END"]},
+            "google": {"generationConfig": {"stopSequences": ["END"]}},
+        },
     ),
-    "top_p": ({"top_p": 0.9}, {"*": {"top_p": 0.9}}),
-    "top_k": ({"top_k": 5}, {"*": {"top_k": 5}}),
+    "top_p": (
+        {"top_p": 0.9},
+        {"*": {"top_p": 0.9}, "google": {"generationConfig": {"topP": 0.9}}},
+    ),
+    "top_k": ({"top_k": 5}, {"*": {"top_k": 5}, "google": {"generationConfig": {"topK": 5}}}),
 }
 
 
@@ -243,7 +285,8 @@ async def test_each_documented_option_reaches_the_request_body(
 
 async def test_unset_sampling_options_are_not_sent(spec: Spec, wire_server: WireServer) -> None:
     await complete(spec, wire_server, "plain-text")
-    assert not spec.sampling_fields & set(wire_server.requests[0].body)
+    body = wire_server.requests[0].body
+    assert not spec.sampling_fields & {*body, *body.get("generationConfig", {})}
 
 
 async def test_a_callers_extra_body_is_merged_with_options_the_sdk_does_not_name(
@@ -371,7 +414,8 @@ async def test_no_error_text_contains_the_api_key(
     err = await failure(provider, model)
     assert FAKE_KEY not in "".join(traceback.format_exception(err))
     headers = wire_server.requests[0].headers
-    assert FAKE_KEY in headers.get("x-api-key", "") + headers.get("authorization", "")
+    sent = (headers.get(name, "") for name in ("x-api-key", "authorization", "x-goog-api-key"))
+    assert FAKE_KEY in "".join(sent)
 
 
 # ---------------------------------------------------------------- closing

@@ -602,7 +602,8 @@ class WireServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
-        app.router.add_post("/v1beta/models/{tail:.*}", self._gemini)  # :streamGenerateContent
+        for version in ("v1", "v1beta"):  # Gemini's streamGenerateContent, either API version
+            app.router.add_post(f"/{version}/models/{{tail:.*}}", self._gemini)
         app.router.add_get("/control/health", self._health)
         app.router.add_get("/control/requests", self._get_requests)
         app.router.add_get("/control/disconnects", self._get_disconnects)

@@ -54,6 +54,7 @@ DEFAULT_ALIAS = "chatbot"
 EXAMPLE_MODELS: dict[str, str] = {
     "openai": "gpt-4o-mini",
     "anthropic": "claude-haiku-4-5",
+    "google": "gemini-2.5-flash",
     "ollama": "llama3.2",
 }
 

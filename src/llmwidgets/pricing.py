@@ -50,6 +50,15 @@ PRICES: dict[str, dict[str, Price]] = {
         "claude-opus-4-5": Price(5.00, 25.00),
         "claude-opus-4": Price(15.00, 75.00),
     },
+    # Text prices; the Pro models' apply to prompts up to 200k tokens (longer ones cost more).
+    "google": {
+        "gemini-2.5-flash": Price(0.30, 2.50),
+        "gemini-2.5-flash-lite": Price(0.10, 0.40),
+        "gemini-2.5-pro": Price(1.25, 10.00),
+        "gemini-2.0-flash": Price(0.10, 0.40),
+        "gemini-2.0-flash-lite": Price(0.075, 0.30),
+        "gemini-3-pro": Price(2.00, 12.00),
+    },
 }
 #: Providers that run on your own machine.
 FREE_PROVIDERS = frozenset({"local", "ollama", "replay"})

@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from llmwidgets.chunks import Request, StreamChunk
-from llmwidgets.errors import AuthenticationError
+from llmwidgets.errors import AuthenticationError, LLMWidgetsError
 from llmwidgets.providers._http import (
     CallContext,
     SDKErrors,
@@ -137,6 +137,14 @@ class SDKProvider(Generic[ClientT]):
             options=chosen_options(request, self.config.options),
         )
 
+    def _raw_errors(self) -> tuple[type[BaseException], ...]:
+        """What `stream()` catches and translates: the SDK's errors and raw transport failures."""
+        return (self.sdk_errors.base, *transport_errors())
+
+    def _translate(self, exc: BaseException, ctx: CallContext, *, started: bool) -> LLMWidgetsError:
+        """One failure as our error (a subclass reads an SDK whose errors have other shapes)."""
+        return translate(exc, ctx, self.sdk_errors, started=started)
+
     async def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]:
         try:
             client = self._get_client()
@@ -144,11 +152,11 @@ class SDKProvider(Generic[ClientT]):
             err.model = request.model
             raise
         ctx = self._context(client, request)
-        raw_errors = (self.sdk_errors.base, *transport_errors())
+        raw_errors = self._raw_errors()
         try:
             sdk_stream = await self._open(client, request)
         except raw_errors as exc:
-            raise translate(exc, ctx, self.sdk_errors, started=False) from safe_cause(exc)
+            raise self._translate(exc, ctx, started=False) from safe_cause(exc)
         mapper = self._mapper(request)
         try:
             async with sdk_stream:
@@ -157,4 +165,4 @@ class SDKProvider(Generic[ClientT]):
                     if chunk is not None:
                         yield chunk
         except raw_errors as exc:
-            raise translate(exc, ctx, self.sdk_errors, started=True) from safe_cause(exc)
+            raise self._translate(exc, ctx, started=True) from safe_cause(exc)

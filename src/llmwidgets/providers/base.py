@@ -53,6 +53,7 @@ _BUILTIN: dict[str, str] = {
     "openai": "llmwidgets.providers.openai:OpenAIProvider",
     "ollama": "llmwidgets.providers.openai:OpenAIProvider",
     "anthropic": "llmwidgets.providers.anthropic:AnthropicProvider",
+    "google": "llmwidgets.providers.google:GoogleProvider",
     "local": "llmwidgets.providers.local:LocalProvider",
     "replay": "llmwidgets.providers.replay:ReplayProvider",
 }

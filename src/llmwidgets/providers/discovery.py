@@ -24,6 +24,8 @@ from llmwidgets.config import DEFAULT_ALIAS, Resolution, Target, parse_spec
 KEYED_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("ANTHROPIC_API_KEY", "anthropic:claude-haiku-4-5"),
     ("OPENAI_API_KEY", "openai:gpt-4o-mini"),
+    ("GEMINI_API_KEY", "google:gemini-2.5-flash"),
+    ("GOOGLE_API_KEY", "google:gemini-2.5-flash"),
 )
 #: OpenAI-compatible servers people commonly run locally: (name, base_url).
 LOCAL_SERVERS: tuple[tuple[str, str], ...] = (
