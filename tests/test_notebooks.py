@@ -45,3 +45,13 @@ def test_the_compare_notebook_runs_offline_and_tabulates(tmp_path: Path, clean_e
     assert "Tokens/s" in text and "Finish" in text  # grid.table(), shown as a table
     grid_outputs = nb.cells[1].outputs  # the saved copy, exported:
     assert '<h2 class="jp-toc-ignore">Summary</h2>' in markdown, grid_outputs
+
+
+@pytest.mark.timeout(240)
+def test_the_tools_notebook_runs_a_tool_loop_offline(tmp_path: Path, clean_env: None):
+    nb, markdown = run("tools.ipynb", tmp_path)
+    text = outputs_text(nb)
+    assert "18 degrees celsius in Paris" in text and "7 degrees celsius in Oslo" in text
+    assert "The user declined this call." in text  # approve= refused Oslo
+    # Every call is in the saved copies: two widgets and the magic's answer, two calls each.
+    assert markdown.count("<strong>Tool</strong> <code>get_weather</code>") == 6

@@ -161,3 +161,22 @@ async def test_replay_is_deterministic() -> None:
     first = [c.delta for c in await collect(ask(DEFAULT_RECORDING, delay=0))]
     second = [c.delta for c in await collect(ask(DEFAULT_RECORDING, delay=0))]
     assert first == second
+
+
+# -- tool exchanges ------------------------------------------------------------------------------
+async def test_a_tool_exchange_recording_runs_a_whole_tool_loop_offline() -> None:
+    import llmwidgets
+
+    def get_weather(city: str) -> str:
+        return f"sunny in {city}"
+
+    r = await llmwidgets.complete("replay:weather", "Weather?", tools=[get_weather], delay=0)
+    assert [c.parsed_arguments for c in r.tool_calls] == [{"city": "Paris"}, {"city": "Oslo"}]
+    assert "- sunny in Paris\n- sunny in Oslo" in r.text
+    assert r.finish_reason == "stop"
+
+
+async def test_a_tool_exchange_without_the_tool_hands_the_calls_back() -> None:
+    chunks = await collect(ask("weather", delay=0))
+    assert chunks[-1].finish_reason == "tool_calls"
+    assert [c.name for c in chunks[-1].tool_calls] == ["get_weather", "get_weather"]

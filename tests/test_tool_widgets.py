@@ -15,7 +15,7 @@ from wire_server import WireServer
 
 from llmwidgets import ChatWidget, StreamWidget
 from llmwidgets.widgets import protocol
-from llmwidgets.widgets.stream import code_span, with_tool_cards
+from llmwidgets.widgets.saved_copy import code_span, with_tool_cards
 from tests.recording_comm import RecordingComm
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys", "recorder")

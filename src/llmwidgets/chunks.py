@@ -311,6 +311,8 @@ class Response:
     #: The turns this answer adds to a conversation: with tools, each assistant turn that called
     #: some, each call's result, then the final answer; without, just the answer.
     messages: list[Message] = field(default_factory=list)
+    #: How each tool call the loop handled ended (run, failed, declined or cancelled).
+    tool_results: list[ToolResult] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float | None:

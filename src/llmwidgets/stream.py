@@ -313,6 +313,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             alias=self.alias,
             provider=self.target.provider,
             messages=self.conversation(),
+            tool_results=list(self._results.values()),
         )
 
     # -- the loop --------------------------------------------------------------------------

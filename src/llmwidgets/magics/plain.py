@@ -58,11 +58,11 @@ async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> N
 
 def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, Any]:
     """The saved form of a printed answer: HTML with a model line, and the plain text."""
-    from llmwidgets.widgets.saved_copy import close_open_fence, saved_bundle
+    from llmwidgets.widgets.saved_copy import response_markdown, saved_bundle
 
     spec = f"{response.provider}:{response.model}" if response.provider else model
     head = f"**{model}**\n\n" if titled else ""
-    return saved_bundle(f"{head}{close_open_fence(response.text)}\n\n*{spec}*", response.text)
+    return saved_bundle(f"{head}{response_markdown(response)}\n\n*{spec}*", response.text)
 
 
 async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) -> Response:

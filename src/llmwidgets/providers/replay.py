@@ -12,18 +12,32 @@ live works. The label says plainly that it is a recording.
   `delay` sets the seconds between pieces outright (`delay=0` streams everything at once).
 - Usage is an estimate, not a count: 4 characters per token (`len(text) // 4`), the common rule of
   thumb for English.
+- Tool exchanges: a `.json` recording (`replay:weather`) holds `before` (text), `calls` (tool
+  name and arguments) and `after` (text with `{results}`). Asked with no tool results, it streams
+  `before` and the calls, their arguments in pieces as models send them; asked again with the
+  results, it streams `after` quoting them. That is a whole tool loop, offline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from llmwidgets.chunks import CHARS_PER_TOKEN, Request, StreamChunk, Usage
+from llmwidgets.chunks import (
+    CHARS_PER_TOKEN,
+    FinishReason,
+    Request,
+    StreamChunk,
+    ToolCall,
+    ToolCallAccumulator,
+    ToolCallDelta,
+    Usage,
+)
 from llmwidgets.errors import ConfigurationError
 from llmwidgets.providers.base import ProviderConfig
 
@@ -39,8 +53,33 @@ def recording_names() -> list[str]:
     """Names of the recordings shipped with the package (what `replay:<name>` accepts)."""
     folder = resources.files("llmwidgets").joinpath("recordings")
     return sorted(
-        entry.name.removesuffix(".md") for entry in folder.iterdir() if entry.name.endswith(".md")
+        entry.name.rsplit(".", 1)[0]
+        for entry in folder.iterdir()
+        if entry.name.endswith((".md", ".json"))
     )
+
+
+@dataclass(frozen=True)
+class ToolExchange:
+    """A recorded tool loop: text, the calls the model makes, then text quoting the results."""
+
+    before: str
+    calls: list[tuple[str, str]]  # (tool name, arguments as JSON text)
+    after: str
+
+    def answer(self, results: list[str]) -> str:
+        quoted = "\n".join(f"- {r}" for r in results)
+        return self.after.replace("{results}", quoted)
+
+
+def load_exchange(name: str) -> ToolExchange | None:
+    """The shipped `.json` recording `name`, or None when it is a text recording."""
+    entry = resources.files("llmwidgets").joinpath("recordings", f"{name.strip()}.json")
+    if not entry.is_file():
+        return None
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    calls = [(c["name"], json.dumps(c.get("arguments", {}))) for c in data.get("calls", [])]
+    return ToolExchange(str(data.get("before", "")), calls, str(data.get("after", "")))
 
 
 def load_recording(name: str) -> str:
@@ -66,6 +105,9 @@ def load_recording(name: str) -> str:
             provider="replay",
             model=name,
         )
+    exchange = load_exchange(name)
+    if exchange is not None:  # a tool exchange: its opening text is what plays first
+        return exchange.before
     entry = resources.files("llmwidgets").joinpath("recordings", f"{name}.md")
     return entry.read_text(encoding="utf-8")
 
@@ -107,20 +149,53 @@ class ReplayProvider:
         self.config = config or ProviderConfig(name="replay")
 
     async def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]:
-        text = load_recording(request.model)
-        pace = Pace.from_options({**self.config.options, **request.options})
         model = request.model.strip() or DEFAULT_RECORDING
+        exchange = load_exchange(model)
+        results = _latest_tool_results(request)
+        calls: list[tuple[str, str]] = []
+        if exchange is None:
+            text = load_recording(request.model)
+        elif results:
+            text = exchange.answer(results)
+        else:
+            text, calls = exchange.before, exchange.calls
+        pace = Pace.from_options({**self.config.options, **request.options})
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for i, piece in enumerate(split_pieces(text)):
+        pieces: list[str | ToolCallDelta] = list(split_pieces(text))
+        for index, (name, arguments) in enumerate(calls):
+            pieces.append(ToolCallDelta(index, id=f"replay_call_{index}", name=name))
+            pieces += [ToolCallDelta(index, arguments=p) for p in split_pieces(arguments)]
+        acc = ToolCallAccumulator()
+        for i, piece in enumerate(pieces):
             if pace.delay:
                 # Sleep to a schedule, not by a fixed amount, so the pace does not drift.
                 await asyncio.sleep(max(0.0, start + i * pace.delay - loop.time()))
-            yield StreamChunk(delta=piece, model=model)
+            if isinstance(piece, str):
+                yield StreamChunk(delta=piece, model=model)
+            else:
+                acc.add(piece)
+                yield StreamChunk(model=model, tool_calls=_snapshot(acc.calls))
         prompt = (request.system or "") + "".join(m.content for m in request.messages)
+        finish: FinishReason = "tool_calls" if calls else "stop"
         yield StreamChunk(
             model=model,
-            finish_reason="stop",
-            raw_finish_reason="stop",
+            finish_reason=finish,
+            raw_finish_reason=finish,
             usage=Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(text)),
+            tool_calls=_snapshot(acc.calls),
         )
+
+
+def _snapshot(calls: list[ToolCall]) -> tuple[ToolCall, ...]:
+    return tuple(ToolCall(c.index, c.id, c.name, c.arguments) for c in calls)
+
+
+def _latest_tool_results(request: Request) -> list[str]:
+    """The results the conversation ends with (after the model's last turn)."""
+    results: list[str] = []
+    for message in reversed(request.messages):
+        if message.role != "tool":
+            break
+        results.append(message.content)
+    return results[::-1]

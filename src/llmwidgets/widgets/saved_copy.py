@@ -25,11 +25,14 @@ import html
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+if TYPE_CHECKING:
+    from llmwidgets.chunks import Response
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Output bundle of an empty slot: a widget view without a model, which JupyterLab hides.
@@ -128,6 +131,47 @@ def close_open_fence(markdown: str) -> str:
     return f"{markdown.rstrip(chr(10))}\n{fence}"
 
 
+#: Characters of a tool's result kept in the saved copy (the model got all of it).
+SAVED_RESULT_LIMIT = 300
+
+
+def with_tool_cards(text: str, cards: list[dict[str, Any]]) -> str:
+    """The answer as markdown with each tool call where the model made it, as a quote block:
+    the tool, its arguments, how it ended and the start of its result."""
+    parts: list[str] = []
+    start = 0
+    for card in sorted(cards, key=lambda c: int(c.get("at", 0))):
+        at = min(max(int(card.get("at", 0)), start), len(text))
+        parts.append(close_open_fence(text[start:at]).strip("\n"))
+        parts.append(card_markdown(card))
+        start = at
+    parts.append(close_open_fence(text[start:]).strip("\n"))
+    return "\n\n".join(p for p in parts if p)
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    head = f"> **Tool** {code_span(str(card.get('name', '')))} · {card.get('status', '')}"
+    if isinstance(card.get("duration"), int | float):
+        head += f" · {card['duration']:.2f} s"
+    lines = [head]
+    if card.get("arguments"):
+        lines.append(f"> Arguments: {code_span(str(card['arguments']))}")
+    result = card.get("result")
+    if isinstance(result, str):
+        short = result if len(result) <= SAVED_RESULT_LIMIT else result[:SAVED_RESULT_LIMIT] + "…"
+        lines.append(f"> {'Error' if card.get('is_error') else 'Result'}: {code_span(short)}")
+    return "\n>\n".join(lines)
+
+
+def code_span(text: str) -> str:
+    """`text` as one inline code span whatever backticks or line breaks it holds."""
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
 def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
     """The start of a long answer for `text/plain`, saying where the rest is."""
     if len(text) <= limit:
@@ -136,6 +180,27 @@ def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
         f"{text[:limit].rstrip()}\n… ({len(text) - limit:,} more characters: the whole answer "
         "is in the text/html output and `.text`)"
     )
+
+
+def response_markdown(response: Response) -> str:
+    """A finished answer as markdown with its tool calls, from the conversation it adds (for
+    answers printed without a widget, where no card positions were kept)."""
+    results = {r.call_id: r for r in response.tool_results}
+    parts: list[str] = []
+    for message in response.messages:
+        if message.role != "assistant":
+            continue
+        if message.content.strip():
+            parts.append(close_open_fence(message.content).strip("\n"))
+        for call in message.tool_calls:
+            result = results.get(call.id)
+            card: dict[str, Any] = {"name": call.name, "arguments": call.arguments}
+            card["status"] = result.status if result else "cancelled"
+            if result is not None:
+                card.update(result=result.content, is_error=result.is_error)
+                card["duration"] = result.duration
+            parts.append(card_markdown(card))
+    return "\n\n".join(parts) if response.tool_calls else close_open_fence(response.text)
 
 
 def saved_bundle(markdown: str, plain_text: str) -> dict[str, Any]:

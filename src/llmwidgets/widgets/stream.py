@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Generator
 from typing import Any
@@ -29,7 +28,7 @@ from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, Stream
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
-from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence, excerpt
+from llmwidgets.widgets.saved_copy import SavedCopy, excerpt, with_tool_cards
 
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
@@ -316,47 +315,6 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
                 f"No tool call {card_id!r} is waiting (waiting: {self.pending_approvals})"
             )
         waiting.set_result(allow)
-
-
-#: Characters of a tool's result kept in the saved copy (the model got all of it).
-SAVED_RESULT_LIMIT = 300
-
-
-def with_tool_cards(text: str, cards: list[dict[str, Any]]) -> str:
-    """The answer as markdown with each tool call where the model made it, as a quote block:
-    the tool, its arguments, how it ended and the start of its result."""
-    parts: list[str] = []
-    start = 0
-    for card in sorted(cards, key=lambda c: int(c.get("at", 0))):
-        at = min(max(int(card.get("at", 0)), start), len(text))
-        parts.append(close_open_fence(text[start:at]).strip("\n"))
-        parts.append(card_markdown(card))
-        start = at
-    parts.append(close_open_fence(text[start:]).strip("\n"))
-    return "\n\n".join(p for p in parts if p)
-
-
-def card_markdown(card: dict[str, Any]) -> str:
-    head = f"> **Tool** {code_span(str(card.get('name', '')))} · {card.get('status', '')}"
-    if isinstance(card.get("duration"), int | float):
-        head += f" · {card['duration']:.2f} s"
-    lines = [head]
-    if card.get("arguments"):
-        lines.append(f"> Arguments: {code_span(str(card['arguments']))}")
-    result = card.get("result")
-    if isinstance(result, str):
-        short = result if len(result) <= SAVED_RESULT_LIMIT else result[:SAVED_RESULT_LIMIT] + "…"
-        lines.append(f"> {'Error' if card.get('is_error') else 'Result'}: {code_span(short)}")
-    return "\n>\n".join(lines)
-
-
-def code_span(text: str) -> str:
-    """`text` as one inline code span whatever backticks or line breaks it holds."""
-    flat = " ".join(text.split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def thinking_summary(metrics: dict[str, Any]) -> str:
