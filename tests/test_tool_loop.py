@@ -252,3 +252,46 @@ async def test_stop_while_a_slow_tool_runs_leaves_a_conversation_the_next_reques
         "openai:plain-text", follow_up, base_url=wire_server.openai_base_url
     )
     assert r.finish_reason == "stop"
+
+
+# -- thinking and tools ------------------------------------------------------------------------
+async def test_anthropic_gets_its_signed_thinking_back_with_the_tool_calls(
+    wire_server: Any, fake_api_keys: str
+):
+    s, _ = await run_loop(
+        wire_server, "anthropic", "thinking-weather-loop", tools=[get_weather], thinking=True
+    )
+    assert "[18 degrees celsius and sunny in Paris]" in s.response.text
+    turn = wire_server.requests[1].body["messages"][1]
+    assert turn["content"][0]["type"] == "thinking"
+    assert turn["content"][0]["thinking"] == "The user wants the weather."
+    assert turn["content"][0]["signature"].startswith("EqQBCkYIBxgCKkBsig")
+    assert [b["type"] for b in turn["content"]] == ["thinking", "text", "tool_use"]
+
+
+async def test_the_loopback_server_refuses_a_tool_turn_without_its_thinking_like_the_api(
+    wire_server: Any, fake_api_keys: str
+):
+    """The check above proves something only if an unsigned turn is refused."""
+    unsigned = [
+        {"role": "user", "content": "Weather?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {
+                    "id": "toolu_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "toolu_1", "content": "sunny"},
+    ]
+    with pytest.raises(llmwidgets.InvalidRequestError, match="Expected `thinking`"):
+        await llmwidgets.complete(
+            "anthropic:thinking-weather-loop",
+            unsigned,
+            base_url=wire_server.anthropic_base_url,
+            thinking=True,
+        )

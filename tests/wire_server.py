@@ -186,6 +186,17 @@ def _builtin_scenarios() -> dict[str, Scenario]:
             finish_reason="tool_calls",
             answer_tool_results=True,
         ),
+        # Thinks (signed), then calls get_weather; given the result, quotes it.
+        "thinking-weather-loop": Scenario(
+            thinking=["The user wants ", "the weather."],
+            text=["Let me check."],
+            tool_calls=[
+                ToolFragment(0, id="call_w1", name="get_weather"),
+                ToolFragment(0, arguments='{"city": "Paris"}'),
+            ],
+            finish_reason="tool_calls",
+            answer_tool_results=True,
+        ),
         # Two calls in one turn (weather and time), then the answer quoting both results.
         "parallel-loop": Scenario(
             tool_calls=list(WEATHER_CALLS), finish_reason="tool_calls", answer_tool_results=True
@@ -255,10 +266,35 @@ def latest_tool_results(body: dict[str, Any] | None) -> list[str]:
     return results[::-1]
 
 
+def unsigned_tool_turn(body: dict[str, Any] | None) -> str | None:
+    """Anthropic's refusal when thinking is on and an assistant turn with tool calls does not
+    start with its (signed) thinking block, or None when the request is fine."""
+    if not (body or {}).get("thinking"):
+        return None
+    for i, message in enumerate((body or {}).get("messages") or []):
+        content = message.get("content")
+        if message.get("role") != "assistant" or not isinstance(content, list):
+            continue
+        if not any(b.get("type") == "tool_use" for b in content):
+            continue
+        first = content[0].get("type") if content else None
+        if first not in ("thinking", "redacted_thinking") or (
+            first == "thinking" and not content[0].get("signature")
+        ):
+            return (
+                f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but "
+                f"found `{first}`. When `thinking` is enabled, a final `assistant` message must "
+                "start with a thinking block (preceeding the lastmost set of `tool_use` and "
+                "`tool_result` blocks)."
+            )
+    return None
+
+
 def answer_to(results: list[str]) -> Scenario:
     """The second step of a tool loop: an answer that quotes each tool result."""
     quoted = "; ".join(f"[{r}]" for r in results)
     return Scenario(text=split_text(f"The tools said: {quoted}. Done.", 8), usage=(40, 12))
+
 
 # --------------------------------------------------------------------------- wire formats
 
@@ -602,6 +638,7 @@ class WireServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_post("/v1/responses", self._responses)
         for version in ("v1", "v1beta"):  # Gemini's streamGenerateContent, either API version
             app.router.add_post(f"/{version}/models/{{tail:.*}}", self._gemini)
         app.router.add_get("/control/health", self._health)
@@ -763,9 +800,18 @@ class WireServer:
             return self._error_response(
                 sc, anthropic_error_body(sc.status, model, sc.error_message, key)
             )
+        refusal = unsigned_tool_turn(body)
+        if refusal is not None:
+            err = anthropic_error_body(400, model, refusal, key)
+            return web.json_response(err, status=400)
         events = anthropic_events(sc, model)
         error = anthropic_error_event(sc.error_message or "Overloaded")
         return await self._stream(request, sc, events, error, model)
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        from wire_responses import responses_response  # it imports this module: not at the top
+
+        return await responses_response(self, request)
 
     async def _gemini(self, request: web.Request) -> web.StreamResponse:
         from wire_gemini import gemini_response  # it imports this module: not at the top

@@ -172,6 +172,17 @@ class ToolCallAccumulator:
         return bool(self._calls)
 
 
+@dataclass(frozen=True)
+class ThinkingBlock:
+    """A provider's signed record of the model's thinking (Anthropic): the API wants it back,
+    unchanged and before the tool calls, in the assistant turn that made those calls."""
+
+    thinking: str = ""
+    signature: str = ""
+    #: A redacted block's opaque data (sent back as is; it has no readable text).
+    redacted: str = ""
+
+
 ToolStatus = Literal["done", "error", "denied", "cancelled"]
 
 
@@ -222,6 +233,8 @@ class StreamChunk:
     queued: bool | None = None
     #: Only from the tool loop (never from a provider): a call is asked about, runs or ended.
     tool_event: ToolEvent | None = None
+    #: On the final chunk, from providers that sign thinking (Anthropic): what goes back.
+    thinking_blocks: tuple[ThinkingBlock, ...] = ()
 
 
 @dataclass
@@ -231,6 +244,8 @@ class Message:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
+    #: The signed thinking of an assistant turn, for providers that need it back (Anthropic).
+    thinking_blocks: list[ThinkingBlock] = field(default_factory=list)
 
     def to_openai(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}

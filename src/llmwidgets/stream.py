@@ -25,6 +25,7 @@ from llmwidgets.chunks import (
     Request,
     Response,
     StreamChunk,
+    ThinkingBlock,
     ToolCall,
     ToolEvent,
     ToolResult,
@@ -187,6 +188,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         #: The request being streamed: 0, then one more after each round of tool calls.
         self.step = 0
         self._tool_calls: tuple[ToolCall, ...] = ()  # this step's
+        self._thinking_blocks: tuple[ThinkingBlock, ...] = ()  # this step's, signed
         self._past_calls: list[ToolCall] = []  # earlier steps'
         self._turns: list[Message] = []  # assistant turns and tool results so far
         self._results: dict[str, ToolResult] = {}
@@ -348,6 +350,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                 self.step += 1
                 self._past_calls.extend(self._tool_calls)
                 self._tool_calls = ()
+                self._thinking_blocks = ()
                 self._past_usage, self._step_usage = self.usage, None
                 self.finish_reason = self.raw_finish_reason = None
                 if self.text and not self.text.endswith("\n"):
@@ -367,7 +370,10 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self._tool_calls = tuple(calls)
         if calls:
             text = self.text[self._step_text_from :]
-            self._turns.append(Message("assistant", text, tool_calls=list(calls)))
+            signed = list(self._thinking_blocks)
+            self._turns.append(
+                Message("assistant", text, tool_calls=list(calls), thinking_blocks=signed)
+            )
             self._step_recorded = True
         return calls
 
@@ -461,6 +467,8 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             self._thinking.append(chunk.thinking)
         if chunk.tool_calls:
             self._tool_calls = chunk.tool_calls
+        if chunk.thinking_blocks:
+            self._thinking_blocks = chunk.thinking_blocks
         if chunk.usage is not None:
             self._step_usage = chunk.usage
         if chunk.finish_reason is not None:

@@ -20,6 +20,7 @@ from llmwidgets.chunks import (
     Message,
     Request,
     StreamChunk,
+    ThinkingBlock,
     ToolCallAccumulator,
     ToolCallDelta,
     Usage,
@@ -83,9 +84,9 @@ def to_anthropic_messages(
             else:
                 out.append({"role": "user", "content": [block]})
         elif m.role == "assistant" and m.tool_calls:
-            content: list[dict[str, Any]] = (
-                [{"type": "text", "text": m.content}] if m.content else []
-            )
+            content: list[dict[str, Any]] = [thinking_block(b) for b in m.thinking_blocks]
+            if m.content:
+                content.append({"type": "text", "text": m.content})
             content.extend(
                 {
                     "type": "tool_use",
@@ -99,6 +100,12 @@ def to_anthropic_messages(
         else:
             out.append({"role": m.role, "content": m.content})
     return ("\n\n".join(systems) or None), out
+
+
+def thinking_block(block: ThinkingBlock) -> dict[str, Any]:
+    if block.redacted:
+        return {"type": "redacted_thinking", "data": block.redacted}
+    return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
 
 
 def to_anthropic_tools(tools: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -137,6 +144,8 @@ class _MessagesMapper:
         self.tool_index: dict[int, int] = {}  # content block index -> 0-based tool-call index
         self.input_tokens = self.output_tokens = 0
         self.stop_reason: str | None = None
+        # Thinking blocks by content block index: [text pieces, signature, redacted data].
+        self.thinking: dict[int, list[Any]] = {}
 
     def feed(self, event: Any) -> StreamChunk | None:
         kind = event.type
@@ -162,6 +171,10 @@ class _MessagesMapper:
                 raw_finish_reason=raw,
                 usage=Usage(self.input_tokens, self.output_tokens),
                 tool_calls=snapshot(self.acc) if self.acc else (),
+                thinking_blocks=tuple(
+                    ThinkingBlock("".join(text), signature, redacted)
+                    for _, (text, signature, redacted) in sorted(self.thinking.items())
+                ),
             )
         # ping, content_block_stop: nothing to pass on
         return None
@@ -171,7 +184,12 @@ class _MessagesMapper:
         if d.type == "text_delta":
             return StreamChunk(delta=d.text, model=self.model) if d.text else None
         if d.type == "thinking_delta":
+            if event.index in self.thinking:
+                self.thinking[event.index][0].append(d.thinking)
             return StreamChunk(thinking=d.thinking, model=self.model) if d.thinking else None
+        if d.type == "signature_delta" and event.index in self.thinking:
+            self.thinking[event.index][1] += d.signature
+            return None
         if d.type == "input_json_delta" and event.index in self.tool_index and d.partial_json:
             self.acc.add(ToolCallDelta(self.tool_index[event.index], arguments=d.partial_json))
             return StreamChunk(model=self.model, tool_calls=snapshot(self.acc))
@@ -191,6 +209,11 @@ class _MessagesMapper:
                 )
             )
             return StreamChunk(model=self.model, tool_calls=snapshot(self.acc))
+        if block.type == "thinking":
+            given = getattr(block, "thinking", "") or ""
+            self.thinking[event.index] = [[given], getattr(block, "signature", "") or "", ""]
+        elif block.type == "redacted_thinking":
+            self.thinking[event.index] = [[], "", getattr(block, "data", "") or ""]
         if block.type == "text" and block.text:
             return StreamChunk(delta=block.text, model=self.model)
         return None
