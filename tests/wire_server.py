@@ -267,27 +267,23 @@ def latest_tool_results(body: dict[str, Any] | None) -> list[str]:
 
 
 def unsigned_tool_turn(body: dict[str, Any] | None) -> str | None:
-    """Anthropic's refusal when thinking is on and an assistant turn with tool calls does not
-    start with its (signed) thinking block, or None when the request is fine."""
-    if not (body or {}).get("thinking"):
+    """Anthropic's refusal when thinking is on and the request ends with tool results whose
+    assistant turn does not start with its (signed) thinking block, or None when it is fine.
+    Earlier turns may drop their thinking, as the API allows."""
+    messages = (body or {}).get("messages") or []
+    if not (body or {}).get("thinking") or len(messages) < 2 or not latest_tool_results(body):
         return None
-    for i, message in enumerate((body or {}).get("messages") or []):
-        content = message.get("content")
-        if message.get("role") != "assistant" or not isinstance(content, list):
-            continue
-        if not any(b.get("type") == "tool_use" for b in content):
-            continue
-        first = content[0].get("type") if content else None
-        if first not in ("thinking", "redacted_thinking") or (
-            first == "thinking" and not content[0].get("signature")
-        ):
-            return (
-                f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but "
-                f"found `{first}`. When `thinking` is enabled, a final `assistant` message must "
-                "start with a thinking block (preceeding the lastmost set of `tool_use` and "
-                "`tool_result` blocks)."
-            )
-    return None
+    i = len(messages) - 2
+    content = messages[i].get("content")
+    blocks = content if isinstance(content, list) else [{"type": "text"}]
+    first = blocks[0].get("type") if blocks else None
+    if first == "redacted_thinking" or (first == "thinking" and blocks[0].get("signature")):
+        return None
+    return (
+        f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+        f"`{first}`. When `thinking` is enabled, a final `assistant` message must start with a "
+        "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)."
+    )
 
 
 def answer_to(results: list[str]) -> Scenario:
