@@ -213,3 +213,42 @@ def test_a_card_in_the_saved_copy_survives_backticks_in_its_result() -> None:
 def test_a_code_span_holds_any_run_of_backticks() -> None:
     assert code_span("x ``` y") == "````x ``` y````"
     assert code_span("`edge`") == "`` `edge` ``"
+
+
+async def test_stop_while_a_call_waits_for_approval_cancels_its_card(wire_server: WireServer):
+    w = widget(wire_server, approve=True)
+    await until(lambda: w.pending_approvals)
+    w.stop()
+    await ended(w)
+    assert w.status == "stopped" and tool_messages(w)[-1]["status"] == "cancelled"
+
+
+async def test_every_pane_of_a_comparison_runs_its_own_tool_loop(wire_server: WireServer):
+    from llmwidgets import Pane, compare
+
+    grid = compare(
+        [
+            Pane("openai:weather-loop", base_url=wire_server.openai_base_url),
+            Pane("anthropic:weather-loop", base_url=wire_server.anthropic_base_url),
+        ],
+        "Weather?",
+        tools=[get_weather],
+    )
+    await grid
+    assert all("[sunny in Paris]" in text for text in grid.texts)
+    assert all(p.final_tools[0]["status"] == "done" for p in grid.panes)
+
+
+async def test_regenerate_after_a_tool_turn_asks_again_without_the_old_calls(
+    wire_server: WireServer,
+):
+    chat = ChatWidget(
+        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
+    )
+    await chat.send("Weather?")
+    asked = len(wire_server.requests)
+    again = chat.regenerate()
+    await ended(again)
+    sent = wire_server.requests[asked].body["messages"]
+    assert [m["role"] for m in sent] == ["user"]
+    assert "[sunny in Paris]" in again.text
