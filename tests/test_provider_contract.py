@@ -36,6 +36,7 @@ from llmwidgets.providers.anthropic import AnthropicProvider
 from llmwidgets.providers.base import ProviderConfig, create_provider
 from llmwidgets.providers.google import GoogleProvider
 from llmwidgets.providers.openai import OpenAIProvider
+from llmwidgets.providers.openai_responses import OpenAIResponsesProvider
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 
@@ -90,6 +91,18 @@ SPECS = [
         mid_stream_status=529,
         refusal="temperature is not supported for this model",
         sampling_fields=frozenset({"temperature", "top_p", "top_k", "stop_sequences"}),
+    ),
+    Spec(
+        name="openai-responses",
+        cls=OpenAIResponsesProvider,
+        base_url=lambda server: server.openai_base_url,
+        env_var="OPENAI_API_KEY",
+        unreachable=lambda port: f"http://127.0.0.1:{port}/v1",
+        raw_length="max_output_tokens",
+        tool_ids=("call_weather_1", "call_time_2"),
+        mid_stream_status=None,
+        refusal="Unsupported parameter: 'temperature' is not supported with this model",
+        sampling_fields=frozenset({"temperature", "top_p", "stop", "max_output_tokens"}),
     ),
     Spec(
         name="google",
@@ -224,7 +237,11 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     ),
     "max_tokens": (
         {"max_tokens": 100},
-        {"*": {"max_tokens": 100}, "google": {"generationConfig": {"maxOutputTokens": 100}}},
+        {
+            "*": {"max_tokens": 100},
+            "openai-responses": {"max_output_tokens": 100},
+            "google": {"generationConfig": {"maxOutputTokens": 100}},
+        },
     ),
     "system": (
         {"system": "Be brief."},
@@ -236,6 +253,10 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
                 ]
             },
             "anthropic": {"system": "Be brief."},
+            "openai-responses": {
+                "instructions": "Be brief.",
+                "input": [{"role": "user", "content": "Hi"}],
+            },
             "google": {"systemInstruction": {"parts": [{"text": "Be brief."}], "role": "user"}},
         },
     ),
@@ -243,6 +264,7 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"stop": ["END", "##"]},
         {
             "openai": {"stop": ["END", "##"]},
+            "openai-responses": {"stop": ["END", "##"]},
             "anthropic": {"stop_sequences": ["END", "##"]},
             "google": {"generationConfig": {"stopSequences": ["END", "##"]}},
         },
@@ -251,6 +273,7 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"stop": "END"},
         {
             "openai": {"stop": "END"},
+            "openai-responses": {"stop": "END"},
             "anthropic": {"stop_sequences": ["END"]},
             "google": {"generationConfig": {"stopSequences": ["END"]}},
         },
@@ -259,6 +282,7 @@ OPTION_CASES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"stop_sequences": ["END"]},
         {
             "openai": {"stop": ["END"]},
+            "openai-responses": {"stop": ["END"]},
             "anthropic": {"stop_sequences": ["END"]},
             "google": {"generationConfig": {"stopSequences": ["END"]}},
         },

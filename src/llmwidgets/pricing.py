@@ -62,6 +62,8 @@ PRICES: dict[str, dict[str, Price]] = {
 }
 #: Providers that run on your own machine.
 FREE_PROVIDERS = frozenset({"local", "ollama", "replay"})
+#: Providers billed at another one's prices (the same models through another API).
+SAME_PRICES = {"openai-responses": "openai"}
 
 
 def set_price(
@@ -74,7 +76,7 @@ def set_price(
 def price_for(provider: str, model: str) -> Price | None:
     if provider in FREE_PROVIDERS:
         return FREE
-    table = PRICES.get(provider, {})
+    table = PRICES.get(provider) or PRICES.get(SAME_PRICES.get(provider, ""), {})
     best = max((p for p in table if model.startswith(p)), key=len, default=None)
     return table[best] if best is not None else None
 

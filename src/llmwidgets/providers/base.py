@@ -51,6 +51,7 @@ ProviderFactory = Callable[[ProviderConfig], Provider]
 # Built-in providers are named by import path so that `import llmwidgets` loads no SDK.
 _BUILTIN: dict[str, str] = {
     "openai": "llmwidgets.providers.openai:OpenAIProvider",
+    "openai-responses": "llmwidgets.providers.openai_responses:OpenAIResponsesProvider",
     "ollama": "llmwidgets.providers.openai:OpenAIProvider",
     "anthropic": "llmwidgets.providers.anthropic:AnthropicProvider",
     "google": "llmwidgets.providers.google:GoogleProvider",

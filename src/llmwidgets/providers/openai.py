@@ -18,7 +18,7 @@ import openai
 from llmwidgets.chunks import Request
 from llmwidgets.providers._chat import ChatCompletionsMapper
 from llmwidgets.providers._http import SDKErrors, named_params
-from llmwidgets.providers._sdk import SDKProvider
+from llmwidgets.providers._sdk import ChunkMapper, SDKProvider
 from llmwidgets.providers.base import ProviderConfig
 
 #: Ollama needs no key, but the SDK insists on one.
@@ -88,7 +88,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
     async def _create(self, client: openai.AsyncOpenAI, kwargs: dict[str, Any]) -> Any:
         return await client.chat.completions.create(**kwargs)
 
-    def _mapper(self, request: Request) -> ChatCompletionsMapper:
+    def _mapper(self, request: Request) -> ChunkMapper:
         return ChatCompletionsMapper(request.model)
 
     def _body(self, request: Request) -> dict[str, Any]:
