@@ -32,6 +32,7 @@ from llmwidgets.chunks import (
     Usage,
 )
 from llmwidgets.errors import ConfigurationError, ProviderError, RateLimitError
+from llmwidgets.providers._chat import _field as field_of
 from llmwidgets.providers._chat import snapshot
 from llmwidgets.providers._http import named_params
 from llmwidgets.providers._sdk import SDKProvider
@@ -123,16 +124,17 @@ def to_response_tools(tools: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def _usage(raw: Any) -> Usage | None:
     if raw is None:
         return None
-    details = getattr(raw, "output_tokens_details", None)
+    details = field_of(raw, "output_tokens_details")
     return Usage(
-        input_tokens=int(raw.input_tokens or 0),
-        output_tokens=int(raw.output_tokens or 0),
-        reasoning_tokens=int(getattr(details, "reasoning_tokens", 0) or 0),
+        input_tokens=int(field_of(raw, "input_tokens") or 0),
+        output_tokens=int(field_of(raw, "output_tokens") or 0),
+        reasoning_tokens=int((field_of(details, "reasoning_tokens") if details else 0) or 0),
     )
 
 
 class _ResponsesMapper:
-    """One stream's Responses events as `StreamChunk`s."""
+    """One stream's Responses events as `StreamChunk`s. Nested fields are read as objects or
+    dicts (`field_of`): an SDK release that does not know an event leaves them dicts."""
 
     def __init__(self, model: str, provider: str, label: str) -> None:
         self.model = model
@@ -143,7 +145,10 @@ class _ResponsesMapper:
         self.summary: tuple[str, int] | None = None  # the summary part thinking last came from
 
     def feed(self, event: Any) -> StreamChunk | None:
-        kind = getattr(event, "type", "")
+        kind = field_of(event, "type") or ""
+        if not kind and field_of(event, "event"):  # older SDKs (1.66) wrap an `error` event
+            event = field_of(event, "data")
+            kind = field_of(event, "type") or ""
         if kind == "response.output_text.delta":
             return StreamChunk(delta=event.delta, model=self.model) if event.delta else None
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
@@ -157,43 +162,48 @@ class _ResponsesMapper:
         if kind == "response.output_item.added":
             return self._item_added(event.item)
         if kind == "response.created":
-            self.model = getattr(event.response, "model", None) or self.model
+            self.model = field_of(event.response, "model") or self.model
         elif kind in ("response.completed", "response.incomplete"):
             return self._end(event.response)
         elif kind == "response.failed":
-            error = getattr(event.response, "error", None)
-            raise self._error(getattr(error, "message", ""), getattr(error, "code", ""))
+            error = field_of(event.response, "error") or {}
+            raise self._error(field_of(error, "message") or "", field_of(error, "code") or "")
         elif kind == "error":
-            raise self._error(getattr(event, "message", ""), getattr(event, "code", ""))
+            raise self._error(field_of(event, "message") or "", field_of(event, "code") or "")
         return None
 
     def _thinking(self, event: Any) -> StreamChunk | None:
         if not event.delta:
             return None
-        part = (event.item_id, int(getattr(event, "summary_index", 0) or 0))
+        part = (event.item_id, int(field_of(event, "summary_index") or 0))
         gap = "\n\n" if self.summary is not None and self.summary != part else ""
         self.summary = part
         return StreamChunk(thinking=gap + event.delta, model=self.model)
 
     def _item_added(self, item: Any) -> StreamChunk | None:
-        if getattr(item, "type", "") != "function_call":
+        if field_of(item, "type") != "function_call":
             return None
-        index = self.tool_index[item.id] = len(self.tool_index)
+        index = self.tool_index[field_of(item, "id")] = len(self.tool_index)
         self.acc.add(
-            ToolCallDelta(index, id=item.call_id, name=item.name, arguments=item.arguments or "")
+            ToolCallDelta(
+                index,
+                id=field_of(item, "call_id"),
+                name=field_of(item, "name"),
+                arguments=field_of(item, "arguments") or "",
+            )
         )
         return StreamChunk(model=self.model, tool_calls=snapshot(self.acc))
 
     def _end(self, response: Any) -> StreamChunk:
-        details = getattr(response, "incomplete_details", None)
-        reason = getattr(details, "reason", None)
-        raw = str(reason or getattr(response, "status", None) or "completed")
+        details = field_of(response, "incomplete_details")
+        reason = field_of(details, "reason") if details else None
+        raw = str(reason or field_of(response, "status") or "completed")
         finish: FinishReason = INCOMPLETE.get(raw, "tool_calls" if self.acc else "stop")
         return StreamChunk(
-            model=getattr(response, "model", None) or self.model,
+            model=field_of(response, "model") or self.model,
             finish_reason=finish,
             raw_finish_reason=raw,
-            usage=_usage(getattr(response, "usage", None)),
+            usage=_usage(field_of(response, "usage")),
             tool_calls=snapshot(self.acc) if self.acc else (),
         )
 
