@@ -19,6 +19,7 @@ import llmwidgets
 from llmwidgets.chunks import Message, Request, StreamChunk, ToolCall, Usage
 from llmwidgets.errors import (
     AuthenticationError,
+    ConfigurationError,
     ContentBlockedError,
     ProviderError,
 )
@@ -328,3 +329,12 @@ async def test_the_sdks_base_url_variable_is_honoured(
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", wire_server.gemini_base_url)
     response = await llmwidgets.complete("google:plain-text", "Hi")
     assert response.text.startswith("Hello, wörld!")
+
+
+async def test_an_option_the_sdk_refuses_is_a_configuration_error_before_any_request(
+    wire_server: WireServer,
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        await complete(wire_server, "plain-text", thinking={"budget": 100})
+    assert "thinking_config" in info.value.message
+    assert wire_server.requests == []

@@ -521,6 +521,16 @@ class GoogleProvider(SDKProvider[Any]):
             except BaseException:
                 await _GeminiStream(chunks, None, responses).__aexit__()
                 raise
+        except genai_errors.UnknownApiResponseError:
+            raise  # the server's answer, not the request: translated as a provider error
+        except ValueError as exc:  # pydantic's ValidationError too
+            # The SDK checks the model name and the config before sending anything.
+            raise ConfigurationError(
+                f"Google's SDK refused the request for model {kwargs['model']!r} before "
+                f"sending it: {exc}".rstrip(),
+                provider=self.name,
+                model=str(kwargs["model"]),
+            ) from None
         finally:
             _OPENED.reset(token)
         return _GeminiStream(chunks, first, responses)

@@ -227,6 +227,10 @@ class _ResponsesMapper:
 class OpenAIResponsesProvider(OpenAIProvider):
     """Streams from OpenAI's Responses API: text, reasoning summaries, tool calls and usage."""
 
+    #: Not inherited from Chat Completions: the Responses API takes a schema as `text.format`,
+    #: which is not mapped yet, so structured output is refused rather than ignored.
+    structured_output = False
+
     @classmethod
     def _named_params(cls) -> frozenset[str]:
         return _create_params()
