@@ -72,6 +72,13 @@ async def test_thinking_false_sends_no_reasoning_field(wire_server: WireServer) 
     assert "reasoning" not in wire_server.requests[0].body
 
 
+async def test_summary_parts_are_separated_by_a_blank_line(
+    provider: OpenAIResponsesProvider,
+) -> None:
+    chunks = await collect(provider, ask("two-summaries"))
+    assert "".join(c.thinking for c in chunks) == "**Planning**\n\n**Answering**"
+
+
 async def test_usage_counts_the_reasoning_tokens_from_response_completed(
     provider: OpenAIResponsesProvider,
 ) -> None:

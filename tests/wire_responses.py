@@ -6,7 +6,7 @@ Each event is ``event: <type>`` and ``data: {json}`` as api.openai.com sends the
 whole before the next), so a scenario's interleaved tool-call fragments are grouped by call. The
 answer ends with `response.completed` carrying the usage, or `response.incomplete` when the
 token limit cut it. `RESPONSES_ONLY` names the answers only this API gives (a response that
-fails after it started).
+fails after it started, reasoning summarised in two parts).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -168,12 +168,7 @@ def responses_events(sc: Scenario, model: str) -> Iterator[WireEvent]:
 
 
 #: Model names answered with a response that fails after starting: the error it gives.
-RESPONSES_ONLY: dict[str, dict[str, str]] = {
-    "response-failed": {"code": "server_error", "message": "The model failed to respond"},
-}
-
-
-def failed_events(model: str, error: dict[str, str]) -> Iterator[WireEvent]:
+def failed_events(model: str) -> Iterator[WireEvent]:
     """`response.created`, one text delta, then `response.failed` with the error."""
     event = _Events()
     response = {"id": "resp_failed", "object": "response", "status": "in_progress", "model": model}
@@ -181,8 +176,31 @@ def failed_events(model: str, error: dict[str, str]) -> Iterator[WireEvent]:
     where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
     delta = {"type": "response.output_text.delta", **where, "delta": "Partial", "logprobs": []}
     yield event(delta, content=True)
+    error = {"code": "server_error", "message": "The model failed to respond"}
     failed = {**response, "status": "failed", "error": error}
     yield event({"type": "response.failed", "response": failed})
+
+
+def two_summaries_events(model: str) -> Iterator[WireEvent]:
+    """Reasoning summarised in two parts (summary_index 0 and 1), then a short answer."""
+    event = _Events()
+    response = {"id": "resp_two", "object": "response", "status": "in_progress", "model": model}
+    yield event({"type": "response.created", "response": response})
+    for index, text in enumerate(["**Planning**", "**Answering**"]):
+        where = {"item_id": "rs_1", "output_index": 0, "summary_index": index}
+        yield event({"type": "response.reasoning_summary_text.delta", **where, "delta": text})
+    where = {"item_id": "msg_1", "output_index": 1, "content_index": 0}
+    yield event({"type": "response.output_text.delta", **where, "delta": "Hi", "logprobs": []})
+    usage = {"input_tokens": 12, "output_tokens": 34, "output_tokens_details": {}}
+    done = {**response, "status": "completed", "usage": usage}
+    yield event({"type": "response.completed", "response": done})
+
+
+#: Model names answered with what only this API sends.
+RESPONSES_ONLY: dict[str, Callable[[str], Iterator[WireEvent]]] = {
+    "response-failed": failed_events,
+    "two-summaries": two_summaries_events,
+}
 
 
 def responses_error_event(message: str) -> WireEvent:
@@ -204,7 +222,7 @@ async def responses_response(server: WireServer, request: web.Request) -> web.St
     model = str((body or {}).get("model", ""))
     key = request.headers.get("Authorization", "").removeprefix("Bearer ")
     if model in RESPONSES_ONLY:
-        events = failed_events(model, RESPONSES_ONLY[model])
+        events = RESPONSES_ONLY[model](model)
         return await server._stream(request, Scenario(), events, responses_error_event(""), model)
     sc = server.resolve(model)
     if sc is None:
