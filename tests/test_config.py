@@ -14,12 +14,19 @@ import pytest
 
 from llmwidgets.config import (
     CONFIG_ENV,
+    PROFILE_ENV,
+    Config,
     find_config_file,
     load_config,
     resolve,
 )
 from llmwidgets.errors import ConfigurationError, ConfigurationWarning
 from llmwidgets.providers.discovery import zero_config_chatbot
+from llmwidgets.providers.replay import load_recording
+from llmwidgets.stream import complete, stream
+from llmwidgets.widgets.chat import ChatWidget
+from llmwidgets.widgets.compare import compare
+from llmwidgets.widgets.stream import StreamWidget
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +34,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run each test in an empty folder with no config env, keys or user config."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(PROFILE_ENV, raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setattr("llmwidgets.config._user_config_dir", lambda: tmp_path / "user-config")
@@ -329,3 +337,201 @@ def test_local_servers_are_probed_at_once_so_resolving_waits_one_timeout_at_most
     finally:
         for s in silent:
             s.close()
+
+
+# -- profiles ----------------------------------------------------------------------------------
+PROFILES = """
+[aliases]
+chatbot = "openai:base-chat"
+fast = "openai:base-fast"
+backup = "ollama:base-backup"
+main = { model = "anthropic:claude-haiku-4-5", fallbacks = ["backup"] }
+
+[profiles.dev.aliases]
+chatbot = "replay:short"
+backup = "openai:dev-backup"
+
+[profiles.prod.aliases]
+chatbot = "replay:tour"
+"""
+
+
+@pytest.fixture
+def profiles_file(tmp_path: Path) -> Path:
+    return write(tmp_path / "llmwidgets.toml", PROFILES)
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_a_profile_alias_overrides_the_base_alias():
+    assert resolve("chatbot", profile="prod").target.spec == "replay:tour"
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_without_a_profile_the_base_aliases_apply():
+    res = resolve("chatbot")
+    assert (res.target.spec, res.profile) == ("openai:base-chat", None)
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_an_alias_the_profile_does_not_define_comes_from_the_base_aliases():
+    res = resolve("fast", profile="dev")
+    assert (res.target.spec, res.profile) == ("openai:base-fast", "dev")
+    assert "[aliases]" in res.reason and "profile 'dev' does not define it" in res.reason
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_a_base_fallback_naming_an_alias_gets_the_profiles_version_of_it():
+    specs = [t.spec for t in resolve("main", profile="dev").targets]
+    assert specs == ["anthropic:claude-haiku-4-5", "openai:dev-backup"]
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_the_profile_env_var_chooses_the_profile(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(PROFILE_ENV, "prod")
+    res = resolve("chatbot")
+    assert (res.target.spec, res.profile) == ("replay:tour", "prod")
+    assert f"from ${PROFILE_ENV}" in res.reason
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_the_profile_argument_wins_over_the_env_var(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(PROFILE_ENV, "prod")
+    assert resolve("chatbot", profile="dev").target.spec == "replay:short"
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_an_empty_profile_argument_means_the_base_aliases_despite_the_env_var(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv(PROFILE_ENV, "prod")
+    res = resolve("chatbot", profile="")
+    assert (res.target.spec, res.profile) == ("openai:base-chat", None)
+
+
+def test_the_resolution_names_the_profile_and_says_why(profiles_file: Path):
+    res = resolve("chatbot", profile="dev")
+    assert res.profile == "dev"
+    assert res.reason == f"alias defined in profile 'dev' of {profiles_file}"
+    assert str(res).startswith(f"chatbot = replay:short (profile 'dev', from {profiles_file}): ")
+
+
+def test_an_unknown_profile_lists_the_profiles_that_exist_and_the_file(profiles_file: Path):
+    with pytest.raises(ConfigurationError) as err:
+        resolve("chatbot", profile="staging")
+    msg = str(err.value)
+    assert "Unknown profile 'staging'" in msg and "dev, prod" in msg and str(profiles_file) in msg
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_an_unknown_profile_suggests_the_closest_one():
+    with pytest.raises(ConfigurationError, match="Did you mean 'prod'"):
+        resolve("fast", profile="prd")
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_an_unknown_profile_from_the_env_var_says_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv(PROFILE_ENV, "staging")
+    with pytest.raises(ConfigurationError, match=rf"'staging' \(from \${PROFILE_ENV}\)"):
+        resolve("chatbot")
+
+
+def test_a_profile_without_any_file_says_how_to_create_one():
+    with pytest.raises(
+        ConfigurationError, match=r"No llmwidgets\.toml.*\[profiles\.dev\.aliases\]"
+    ):
+        resolve("chatbot", profile="dev")
+
+
+def test_a_profile_in_a_file_without_profiles_says_how_to_add_one(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[aliases]\nfast = "openai:a"\n')
+    with pytest.raises(
+        ConfigurationError, match=r"defines no profiles.*\[profiles\.dev\.aliases\]"
+    ):
+        resolve("fast", profile="dev")
+
+
+@pytest.mark.usefixtures("profiles_file")
+def test_provider_model_with_an_unknown_profile_only_warns():
+    with pytest.warns(ConfigurationWarning, match="Unknown profile 'staging'"):
+        res = resolve("openai:gpt-4o-mini", profile="staging")
+    assert (res.target.spec, res.profile) == ("openai:gpt-4o-mini", None)
+
+
+def test_zero_config_chatbot_under_a_profile_says_the_profile_does_not_define_it(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", '[profiles.dev.aliases]\nfast = "openai:a"\n')
+    res = resolve("chatbot", profile="dev", environ={"OPENAI_API_KEY": "k" * 20})
+    assert (res.target.spec, res.profile) == ("openai:gpt-4o-mini", "dev")
+    assert "neither profile 'dev' nor [aliases] defines it" in res.reason
+
+
+def test_llmring_bindings_in_a_profile_are_aliases_with_fallbacks(tmp_path: Path):
+    write(
+        tmp_path / "llmwidgets.toml",
+        """
+[[profiles.prod.bindings]]
+alias = "summarizer"
+models = ["anthropic:claude-haiku-4-5", "openai:gpt-4o-mini"]
+""",
+    )
+    specs = [t.spec for t in resolve("summarizer", profile="prod").targets]
+    assert specs == ["anthropic:claude-haiku-4-5", "openai:gpt-4o-mini"]
+
+
+def test_an_unknown_key_in_a_profile_is_named(tmp_path: Path):
+    write(tmp_path / "llmwidgets.toml", "[profiles.dev.registry_versions]\nopenai = 3\n")
+    with pytest.raises(
+        ConfigurationError, match=r"\[profiles\.dev\] has unknown key.*registry_versions"
+    ):
+        load_config()
+
+
+def test_profiles_in_a_pyproject_tool_table_are_read(tmp_path: Path):
+    write(tmp_path / "pyproject.toml", '[tool.llmwidgets.profiles.dev.aliases]\na = "openai:dev"\n')
+    assert resolve("a", profile="dev").target.model == "dev"
+
+
+def test_a_config_object_takes_profiles_too():
+    cfg = Config(aliases={"a": "openai:base"}, profiles={"dev": {"a": "openai:dev"}})
+    assert resolve("a", config=cfg, profile="dev").target.model == "dev"
+
+
+def test_every_profiles_aliases_count_as_defined(profiles_file: Path):
+    assert {"chatbot", "fast", "backup", "main"} <= load_config().alias_names()
+    write(profiles_file, '[profiles.dev.aliases]\njudge = "openai:j"\n')
+    assert load_config().alias_names() == {"judge"}
+
+
+# -- profile= on every entry point: `chatbot` is replay:short in dev, openai:base-chat without
+@pytest.mark.usefixtures("profiles_file")
+def test_stream_resolves_with_its_profile():
+    assert stream("chatbot", "hi", profile="dev").target.spec == "replay:short"
+
+
+@pytest.mark.usefixtures("profiles_file")
+async def test_complete_answers_from_the_profiles_model():
+    response = await complete("chatbot", "hi", profile="dev", delay=0)
+    assert response.text == load_recording("short")
+
+
+@pytest.mark.usefixtures("profiles_file", "recorder")
+async def test_stream_widget_passes_its_profile_to_stream():
+    response = await StreamWidget("chatbot", "hi", profile="dev", delay=0)
+    assert response.text == load_recording("short")
+
+
+@pytest.mark.usefixtures("profiles_file", "recorder")
+async def test_chat_widget_answers_every_turn_with_its_profile():
+    chat = ChatWidget("chatbot", profile="dev", delay=0)
+    assert (await chat.send("hi")).text == load_recording("short")
+
+
+@pytest.mark.usefixtures("profiles_file", "recorder")
+async def test_compare_applies_a_shared_profile_and_a_panes_own():
+    panes = ["chatbot", {"model": "chatbot", "profile": "prod"}]
+    results = await compare(panes, "hi", profile="dev", delay=0)
+    assert [r.text if r else None for r in results] == [
+        load_recording("short"),
+        load_recording("tour"),
+    ]

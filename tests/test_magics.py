@@ -221,6 +221,19 @@ def test_without_a_kernel_the_answer_is_printed_as_it_streams(
     assert capsys.readouterr().out == PRINTED
 
 
+def test_profile_option_picks_the_profiles_alias(
+    ip: InteractiveShell, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "llmwidgets.toml").write_text(
+        '[aliases]\nchatbot = "replay:tour"\n[profiles.dev.aliases]\nchatbot = "replay:short"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LLMWIDGETS_CONFIG", raising=False)
+    monkeypatch.delenv("LLMWIDGETS_PROFILE", raising=False)
+    assert run(ip, "%%llm chatbot --profile dev -O delay=0\nhi").success
+    assert capsys.readouterr().out == PRINTED
+
+
 def test_out_binds_the_final_response(ip: InteractiveShell) -> None:
     run(ip, "%%llm replay:short -O delay=0 -o answer\nhi")
     answer = ip.user_ns["answer"]

@@ -21,7 +21,14 @@ api_key_env = "LLAMA_API_KEY"
 max_tokens = 512
 system = "Answer briefly."
 fallbacks = ["ollama:llama3.2", "local:smollm2"]
+
+[profiles.dev.aliases]          # `profile="dev"`, `%%llm --profile dev` or LLMWIDGETS_PROFILE=dev
+chatbot = "ollama:llama3.2"     # overrides [aliases]; aliases it leaves out come from [aliases]
 ```
+
+Why profiles: the same notebook runs against a cheap or local model while it is written and the
+real one in production, switched from outside the cells (llmring's lockfile has them too; its
+`[[profiles.NAME.bindings]]` entries, `alias` and `models` = [model, *fallbacks], are read as well).
 
 With no file at all, `chatbot` still works: `llmwidgets.providers.discovery` picks a provider.
 """
@@ -33,7 +40,7 @@ import os
 import sys
 import warnings
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +54,7 @@ else:  # pragma: no cover
 
 CONFIG_FILENAME = "llmwidgets.toml"
 CONFIG_ENV = "LLMWIDGETS_CONFIG"
+PROFILE_ENV = "LLMWIDGETS_PROFILE"
 DEFAULT_ALIAS = "chatbot"
 
 #: Providers whose API needs a model name, with one to suggest. `local:` and `replay:` have
@@ -103,6 +111,8 @@ class Resolution:
     targets: tuple[Target, ...]
     reason: str
     source: Path | None = None
+    #: The profile chosen for this resolution (argument or $LLMWIDGETS_PROFILE), None for none.
+    profile: str | None = None
 
     @property
     def target(self) -> Target:
@@ -110,7 +120,9 @@ class Resolution:
 
     def __str__(self) -> str:
         chain = " -> ".join(t.spec for t in self.targets)
-        where = f" (from {self.source})" if self.source else ""
+        notes = [f"profile {self.profile!r}"] if self.profile else []
+        notes += [f"from {self.source}"] if self.source else []
+        where = f" ({', '.join(notes)})" if notes else ""
         return f"{self.name} = {chain}{where}: {self.reason}"
 
     def _repr_markdown_(self) -> str:
@@ -122,6 +134,24 @@ class Config:
     aliases: Mapping[str, Any]
     source: Path | None = None
     timeout: float | None = None
+    #: Each profile's aliases, which override `aliases` while that profile is chosen.
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def alias_names(self) -> frozenset[str]:
+        """Every alias the file defines, in any profile: the line magic's model words."""
+        return frozenset(self.aliases).union(*(p.keys() for p in self.profiles.values()))
+
+    def for_profile(self, profile: str | None, *, origin: str = "") -> Config:
+        """This config with `profile`'s aliases laid over the base ones (itself for None).
+
+        Merged rather than looked up one by one, so a fallback naming another alias also gets
+        the profile's version of it. `origin` says where the name came from, for the error.
+        """
+        if profile is None:
+            return self
+        if profile not in self.profiles:
+            raise ConfigurationError(_unknown_profile(profile, self, origin))
+        return replace(self, aliases={**self.aliases, **self.profiles[profile]}, profiles={})
 
 
 def find_config_file(
@@ -186,7 +216,92 @@ def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None
             f'{path}: [aliases] must be a table of name = "provider:model" entries.'
         )
     timeout = data.get("timeout")
-    return Config(aliases=aliases, source=path, timeout=float(timeout) if timeout else None)
+    return Config(
+        aliases=aliases,
+        source=path,
+        timeout=float(timeout) if timeout else None,
+        profiles=_read_profiles(data.get("profiles", {}), path),
+    )
+
+
+#: What a profile table may hold: our `aliases`, or llmring's `bindings` list.
+_PROFILE_KEYS = {"aliases", "bindings"}
+_BINDING_KEYS = {"alias", "models"}
+
+
+def _read_profiles(profiles: Any, path: Path) -> dict[str, dict[str, Any]]:
+    """`[profiles.NAME.aliases]` tables (and llmring's `[[profiles.NAME.bindings]]`) as one
+    alias table per profile; checked at load so a typo fails with the file named."""
+    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
+        raise ConfigurationError(
+            f"{path}: [profiles] must hold one table per profile, e.g. [profiles.dev.aliases]."
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in profiles.items():
+        unknown = set(table) - _PROFILE_KEYS
+        if unknown:
+            raise ConfigurationError(
+                f"{path}: [profiles.{name}] has unknown key(s) {', '.join(sorted(unknown))}; "
+                f"a profile holds [profiles.{name}.aliases] (or llmring's bindings)."
+            )
+        aliases = table.get("aliases", {})
+        if not isinstance(aliases, dict):
+            raise ConfigurationError(
+                f'{path}: [profiles.{name}.aliases] must be a table of name = "provider:model" '
+                "entries."
+            )
+        out[name] = {**aliases}
+        for binding in _bindings(table.get("bindings", []), name, path):
+            alias, (model, *fallbacks) = binding["alias"], binding["models"]
+            if alias in out[name]:
+                raise ConfigurationError(
+                    f"{path}: alias {alias!r} is defined twice in profile {name!r} "
+                    "(in its aliases and its bindings)."
+                )
+            out[name][alias] = {"model": model, "fallbacks": fallbacks}
+    return out
+
+
+def _bindings(bindings: Any, profile: str, path: Path) -> list[dict[str, Any]]:
+    """llmring's bindings (`alias`, `models` = [model, *fallbacks]), checked."""
+    ok = isinstance(bindings, list) and all(
+        isinstance(b, dict)
+        and set(b) <= _BINDING_KEYS
+        and isinstance(b.get("alias"), str)
+        and isinstance(b.get("models"), list)
+        and b["models"]
+        and all(isinstance(m, str) for m in b["models"])
+        for b in bindings
+    )
+    if not ok:
+        raise ConfigurationError(
+            f'{path}: each [[profiles.{profile}.bindings]] entry takes alias = "name" and '
+            'models = ["provider:model", ...fallbacks] and nothing else.'
+        )
+    return list(bindings)
+
+
+def choose_profile(profile: str | None = None) -> tuple[str | None, str]:
+    """The profile that applies and where it came from: the argument wins over
+    $LLMWIDGETS_PROFILE; an empty string means no profile (the base aliases)."""
+    if profile is not None:
+        return profile.strip() or None, ""
+    env = os.environ.get(PROFILE_ENV, "").strip()
+    return (env, f" (from ${PROFILE_ENV})") if env else (None, "")
+
+
+def _unknown_profile(profile: str, cfg: Config, origin: str) -> str:
+    head = f"Unknown profile {profile!r}{origin}."
+    if cfg.source is None:
+        return (
+            f"{head} No {CONFIG_FILENAME} was found, so no profile exists: create one in this "
+            f"folder with a [profiles.{profile}.aliases] table."
+        )
+    if not cfg.profiles:
+        return f"{head} {cfg.source} defines no profiles: add a [profiles.{profile}.aliases] table."
+    guess = difflib.get_close_matches(profile, list(cfg.profiles), n=1)
+    hint = f" Did you mean {guess[0]!r}?" if guess else ""
+    return f"{head}{hint} Profiles that exist in {cfg.source}: {', '.join(sorted(cfg.profiles))}."
 
 
 def parse_spec(spec: str, *, alias: str = "", source: Path | None = None) -> tuple[str, str]:
@@ -271,22 +386,42 @@ def resolve(
     *,
     config: str | os.PathLike[str] | Config | None = None,
     environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> Resolution:
-    """Resolve an alias or `provider:model` into the targets to try, in order."""
+    """Resolve an alias or `provider:model` into the targets to try, in order.
+
+    `profile` picks a `[profiles.NAME.aliases]` set laid over `[aliases]` (default:
+    $LLMWIDGETS_PROFILE; `""` for none); `provider:model` needs no alias, so no profile.
+    """
     name = name.strip()
+    chosen, origin = choose_profile(profile)
     if ":" in name:
         provider, model = parse_spec(name)
-        if not isinstance(config, Config):
-            _warn_if_unloadable(config, name)
+        _warn_if_unloadable(config, name, chosen, origin)
         return Resolution(name, (Target(provider, model),), "named directly", None)
-    cfg = config if isinstance(config, Config) else load_config(config)
+    base = config if isinstance(config, Config) else load_config(config)
+    cfg = base.for_profile(chosen, origin=origin)
+    in_profile = chosen is not None and name in base.profiles[chosen]
     if name in cfg.aliases:
         targets = _expand(name, cfg, seen=())
-        return Resolution(name, tuple(targets), f"alias defined in {cfg.source}", cfg.source)
+        if chosen is None:
+            reason = f"alias defined in {cfg.source}"
+        elif in_profile:
+            reason = f"alias defined in profile {chosen!r}{origin} of {cfg.source}"
+        else:
+            reason = (
+                f"alias defined in [aliases] of {cfg.source}: profile {chosen!r}{origin} "
+                "does not define it"
+            )
+        return Resolution(name, tuple(targets), reason, cfg.source, chosen)
     if name == DEFAULT_ALIAS:
         from llmwidgets.providers.discovery import zero_config_chatbot
 
-        return zero_config_chatbot(environ)
+        found = zero_config_chatbot(environ)
+        if chosen is None:
+            return found
+        reason = f"neither profile {chosen!r}{origin} nor [aliases] defines it; {found.reason}"
+        return replace(found, reason=reason, profile=chosen)
     defined = sorted({*cfg.aliases, DEFAULT_ALIAS})
     where = (
         f"in {cfg.source}"
@@ -302,11 +437,14 @@ def resolve(
     )
 
 
-def _warn_if_unloadable(config: str | os.PathLike[str] | None, name: str) -> None:
-    """`provider:model` needs no alias, so a broken lockfile must not stop it; it still warns,
-    since every alias is unusable until the file is fixed."""
+def _warn_if_unloadable(
+    config: str | os.PathLike[str] | Config | None, name: str, profile: str | None, origin: str
+) -> None:
+    """`provider:model` needs no alias, so a broken lockfile or an unknown profile must not stop
+    it; it still warns, since every alias is unusable until that is fixed."""
     try:
-        load_config(config)
+        cfg = config if isinstance(config, Config) else load_config(config)
+        cfg.for_profile(profile, origin=origin)
     except ConfigurationError as exc:
         warnings.warn(
             f"{exc.message} {name} needs no alias, so it is used anyway; aliases fail until then.",

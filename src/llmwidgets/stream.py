@@ -157,8 +157,9 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         config: str | os.PathLike[str] | Config | None = None,
         base_url: str | None = None,
         api_key_env: str | None = None,
+        profile: str | None = None,
     ) -> None:
-        self.resolution: Resolution = resolve(model, config=config)
+        self.resolution: Resolution = resolve(model, config=config, profile=profile)
         if base_url is not None or api_key_env is not None:
             first = self.resolution.target
             patched = replace(
@@ -504,6 +505,7 @@ def stream(
     config: str | os.PathLike[str] | Config | None = None,
     base_url: str | None = None,
     api_key_env: str | None = None,
+    profile: str | None = None,
     **options: Any,
 ) -> ChunkStream:
     """Stream an answer chunk by chunk: `async for chunk in stream("chatbot", "Hi")`.
@@ -511,6 +513,7 @@ def stream(
     `model` is an alias from `llmwidgets.toml` or `provider:model`. `prompt` is a string or a list
     of messages (OpenAI-style dicts or `Message`). Extra keyword options go to the provider.
     `timeout` is how long the stream may stall with no bytes before `StreamTimeoutError`.
+    `profile` picks the file's `[profiles.NAME.aliases]` (default: $LLMWIDGETS_PROFILE).
 
     `tools` are Python functions the model may call: the answer pauses while they run and goes
     on with their results (up to `max_tool_steps` rounds). `approve` asks first: a function of
@@ -519,7 +522,7 @@ def stream(
     opts = Options(
         system, temperature, max_tokens, tools, timeout, options, approve, max_tool_steps
     )
-    return ChunkStream(model, prompt, opts, config, base_url, api_key_env)
+    return ChunkStream(model, prompt, opts, config, base_url, api_key_env, profile)
 
 
 async def complete(model: str = "chatbot", prompt: Prompt = "", **kwargs: Any) -> Response:

@@ -37,6 +37,8 @@ class LLMCall:
     format: Format = "markdown"
     base_url: str | None = None
     timeout: float | None = None
+    #: `--profile`: which `[profiles.NAME.aliases]` the models resolve with.
+    profile: str | None = None
     raw: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     #: The functions `--tools` named, looked up in the notebook's namespace.
@@ -47,7 +49,7 @@ class LLMCall:
     def stream_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
         kw: dict[str, Any] = dict(self.options)
-        for name in ("system", "temperature", "max_tokens", "base_url", "timeout"):
+        for name in ("system", "temperature", "max_tokens", "base_url", "timeout", "profile"):
             value = getattr(self, name)
             if value is not None:
                 kw[name] = value
@@ -98,6 +100,7 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
         format=args.format,
         base_url=args.base_url,
         timeout=args.timeout,
+        profile=args.profile,
         raw=args.raw,
         options=extra,
         tools=find_tools(shell.user_ns, args.tools),
@@ -129,7 +132,7 @@ def find_tools(namespace: dict[str, Any], names: str | None) -> list[Tool]:
 
 def _defined_aliases() -> frozenset[str]:
     try:
-        return frozenset(load_config().aliases)
+        return load_config().alias_names()
     except LLMWidgetsError:
         return frozenset()  # a broken lockfile is reported when the model is resolved
 

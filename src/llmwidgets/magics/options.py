@@ -81,6 +81,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--base-url",), "send to this OpenAI/Anthropic-compatible URL", dest="base_url"),
     Option(("--timeout",), "seconds the stream may stall before it fails", type=float),
     Option(
+        ("--profile",),
+        "resolve aliases with [profiles.NAME.aliases] of llmwidgets.toml over [aliases] "
+        "(default: $LLMWIDGETS_PROFILE)",
+        metavar="NAME",
+    ),
+    Option(
         ("-O", "--option"),
         "a provider option (repeatable); VALUE is read as JSON when it can be",
         metavar="KEY=VALUE",
