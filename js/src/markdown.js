@@ -137,6 +137,11 @@ export class IncrementalMarkdown {
     this.onRender = options.onRender ?? (() => {});
     this.element = this.document.createElement("div");
     this.element.className = "llmw-markdown";
+    // Held: the text is kept as one string and nothing is split or drawn (the answer is shown
+    // another way, as a structured object), so a hidden view costs no markdown renders.
+    this._holding = false;
+    this._held = "";
+    this._heldFinal = false;
     this._reset();
   }
 
@@ -154,11 +159,36 @@ export class IncrementalMarkdown {
 
   /** The whole markdown source so far. */
   get text() {
-    return this._splitter.text;
+    return this._holding ? this._held : this._splitter.text;
   }
 
   get length() {
-    return this._splitter.length;
+    return this._holding ? this._held.length : this._splitter.length;
+  }
+
+  /**
+   * Hold (true) or resume (false) rendering. Holding drops what was drawn and keeps only the
+   * text; resuming draws the text held meanwhile, finalized if it was finalized.
+   */
+  setHeld(held) {
+    if (held === this._holding) return;
+    if (held) {
+      const text = this._splitter.text;
+      const final = this._final;
+      this._reset();
+      this._holding = true;
+      this._held = text;
+      this._heldFinal = final;
+      return;
+    }
+    const text = this._held;
+    const final = this._heldFinal;
+    this._holding = false;
+    this._held = "";
+    this._heldFinal = false;
+    this._reset();
+    this.append(text);
+    if (final) this.finalize();
   }
 
   /** HTML of everything rendered (closed blocks + open block); for tests. */
@@ -169,6 +199,11 @@ export class IncrementalMarkdown {
   /** Append streamed text. */
   append(chunk) {
     if (!chunk) return;
+    if (this._holding) {
+      this._held += chunk;
+      this._heldFinal = false;
+      return;
+    }
     if (this._final) this._final = false;
     for (const block of this._splitter.append(chunk)) this._closeBlock(block);
     this._requestRender();
@@ -176,6 +211,11 @@ export class IncrementalMarkdown {
 
   /** Replace the text (cheap when it only extends the current text). */
   setText(text) {
+    if (this._holding) {
+      if (text !== this._held) this._heldFinal = false;
+      this._held = text;
+      return;
+    }
     const current = this._splitter.length;
     if (text.length >= current && text.startsWith(this._splitter.text)) {
       this.append(text.slice(current));
@@ -192,6 +232,10 @@ export class IncrementalMarkdown {
    * over several lines, indented, or inside a blockquote or a list item.
    */
   finalize() {
+    if (this._holding) {
+      this._heldFinal = true;
+      return;
+    }
     this._final = true;
     this._pending = false;
     const env = {};
@@ -215,7 +259,7 @@ export class IncrementalMarkdown {
 
   /** Render a pending update now (tests, benchmarks). */
   flush() {
-    if (!this._pending) return;
+    if (!this._pending || this._holding) return;
     this._pending = false;
     this._setOpenHtml(this._renderOpen());
   }

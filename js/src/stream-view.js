@@ -6,10 +6,16 @@
 // each card sits (`at`); the body is a row of segments, text, card, text, card, text, each text
 // segment its own IncrementalMarkdown, and only the last one grows. An answer without cards has
 // one segment, and a text delta costs what it did before cards existed.
+//
+// Structured output (setStructured(true)): the answer's text is JSON, drawn as the object it
+// describes by a StructuredView under the body instead of as markdown. The text segments keep
+// the text but draw nothing (IncrementalMarkdown held); the cards stay in the body, and the
+// object is read from the text after the last card (all of it when there is none).
 
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
 import * as protocol from "./protocol.js";
+import { StructuredView } from "./structured.js";
 import { ThinkingPanel } from "./thinking.js";
 import { ToolCard } from "./tool-card.js";
 
@@ -74,6 +80,9 @@ export class StreamView {
     this.header.append(label, this.counter.element, this.stopButton, this.noteEl);
 
     this._schedule = options.schedule;
+    this._structured = false;
+    /** The object view of a structured answer, made when first needed. */
+    this.structuredView = null;
     /** The text segment that grows: the last of `_segments`. */
     this.markdown = this._newMarkdown();
     /** Text segments in order, with where each starts in the whole text (code units, points). */
@@ -133,6 +142,33 @@ export class StreamView {
     else if (msg.type === protocol.SNAPSHOT) this._snapshot(msg);
     else if (msg.type === protocol.RESET) this.reset();
     else if (msg.type === protocol.TOOL) this._tool(msg);
+    this._syncStructured();
+  }
+
+  /** Whether the answer is structured output (JSON shown as an object) or markdown. */
+  get structured() {
+    return this._structured;
+  }
+
+  /** Show the answer as the object its JSON describes (true) or as markdown (false). */
+  setStructured(on) {
+    const structured = Boolean(on);
+    if (structured === this._structured) return;
+    this._structured = structured;
+    this.root.dataset.structured = String(structured);
+    for (const segment of this._segments) segment.markdown.setHeld(structured);
+    if (structured && !this.structuredView) {
+      this.structuredView = new StructuredView(this.document, { schedule: this._schedule });
+      this.root.insertBefore(this.structuredView.element, this.errorEl);
+    }
+    if (this.structuredView) this.structuredView.element.hidden = !structured;
+    this._syncStructured();
+  }
+
+  /** Hand the object view the text after the last card, and whether the answer has ended. */
+  _syncStructured() {
+    if (!this._structured) return;
+    this.structuredView.update(this.markdown.text, FINAL_STATUSES.has(this.status));
   }
 
   /** A new stream starts: clear the text and expect seq 1 next. */
@@ -144,6 +180,7 @@ export class StreamView {
     this._setAnswerText("");
     this.thinking.reset();
     this.setError(null);
+    this._syncStructured();
   }
 
   _delta(seq, text, part, id) {
@@ -293,13 +330,15 @@ export class StreamView {
 
   _newMarkdown() {
     const doc = this.document;
-    return new IncrementalMarkdown({
+    const markdown = new IncrementalMarkdown({
       document: doc,
       schedule: this._schedule,
       // One markdown-it for all the segments of this answer.
       renderer: this.markdown?.renderer,
       onRender: (blockEl) => addCopyButtons(doc, blockEl),
     });
+    if (this._structured) markdown.setHeld(true);
+    return markdown;
   }
 
   _snapshot(msg) {
@@ -353,6 +392,7 @@ export class StreamView {
     }
     if (FINAL_STATUSES.has(s)) this.markdown.finalize();
     this._updateThinking();
+    this._syncStructured();
   }
 
   /** @param {import("./counter.js").Metrics} metrics */
@@ -430,6 +470,7 @@ export class StreamView {
     this._setAnswerText(text);
     this.markdown.finalize();
     this._answerStarted();
+    this._syncStructured();
   }
 
   /** The tool cards as the ended answer had them (saved widget state, read without a kernel). */
@@ -439,6 +480,7 @@ export class StreamView {
     this._layout(this.text);
     if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
     this._answerStarted();
+    this._syncStructured();
   }
 
   /** The thinking as the ended answer had it (a saved widget state, read without a kernel). */
@@ -459,6 +501,7 @@ export class StreamView {
   destroy() {
     this._stopTicker();
     this.thinking.destroy();
+    this.structuredView?.destroy();
     for (const card of this._cards.values()) card.destroy();
     this.stopButton.removeEventListener("click", this._onStop);
     this.root.removeEventListener("click", this._onClick);

@@ -8,6 +8,7 @@ export { BlockSplitter, splitBlocks } from "./blocks.js";
 export { createRenderer, IncrementalMarkdown } from "./markdown.js";
 export { repairBlock } from "./repair.js";
 export { copyText, createStreamView, StreamView } from "./stream-view.js";
+export { StructuredView } from "./structured.js";
 export { ToolCard } from "./tool-card.js";
 
 /**
@@ -41,6 +42,8 @@ export function bindStreamView(model, el, options = {}) {
     if (text) view.setFinalText(text);
   };
   const onTools = () => view.setFinalTools(model.get("final_tools"));
+  // Structured output: the text is JSON and is shown as an object (js/src/structured.js).
+  const onStructured = () => view.setStructured(Boolean(model.get("structured")));
   // Deltas carry the live metrics, so streaming needs no trait updates (one message per batch).
   const onMessage = (msg) => {
     if (msg?.metrics) view.setMetrics(msg.metrics);
@@ -51,6 +54,7 @@ export function bindStreamView(model, el, options = {}) {
   onLabel();
   onMetrics();
   onError();
+  onStructured(); // before the saved text, so it is drawn once, the right way
   const status = model.get("status") ?? "idle";
   const saved = model.get("final_text");
   // The cards first, so the saved text is split at them once rather than laid out twice.
@@ -67,6 +71,7 @@ export function bindStreamView(model, el, options = {}) {
     ["change:label_note", onLabel],
     ["change:final_text", onText],
     ["change:final_tools", onTools],
+    ["change:structured", onStructured],
     ["msg:custom", onMessage],
   ];
   for (const [name, fn] of listeners) model.on(name, fn);
