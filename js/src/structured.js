@@ -319,9 +319,17 @@ export class StructuredView {
     if (text === this._text && final === this._final) return;
     this._text = text;
     this._final = final;
-    if (!final) this._autoRaw = false;
-    if (final) this.flush(true);
-    else this._request();
+    if (final) {
+      this.flush(true);
+      return;
+    }
+    // Streaming again (a new answer): what was said about the ended one no longer holds.
+    if (this._autoRaw) {
+      this._autoRaw = false;
+      this._showRaw(false);
+    }
+    if (!this.noteEl.hidden) this._setNote(null, "");
+    this._request();
   }
 
   /** Show the raw text (true) or the object (false). */

@@ -169,6 +169,18 @@ describe("structured output view", () => {
     assert.equal(raw.textContent, "Sorry, I can't do that.");
   });
 
+  it("shows the object again, without the note, when a new answer streams", () => {
+    const { model, el } = streaming();
+    send(model, ["Sorry."]);
+    model.set("status", "done");
+    model.custom({ type: "reset" });
+    model.set("status", "streaming");
+    send(model, ['{"a": 1'], 1);
+    assert.equal(note(el), "");
+    assert.equal(tree(el).hidden, false);
+    assert.equal(cell(el, "a").textContent, "1");
+  });
+
   it("renders model strings with markup as text", () => {
     const { model, el } = streaming();
     const evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
