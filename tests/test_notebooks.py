@@ -55,3 +55,14 @@ def test_the_tools_notebook_runs_a_tool_loop_offline(tmp_path: Path, clean_env: 
     assert "The user declined this call." in text  # approve= refused Oslo
     # Every call is in the saved copies: two widgets and the magic's answer, two calls each.
     assert markdown.count("<strong>Tool</strong> <code>get_weather</code>") == 6
+
+
+@pytest.mark.timeout(240)
+def test_the_structured_notebook_validates_a_recorded_object_offline(
+    tmp_path: Path, clean_env: None
+):
+    nb, markdown = run("structured.ipynb", tmp_path)
+    text = outputs_text(nb)
+    assert "[('Kyoto', 2), ('Nara', 1)]" in text
+    assert "('Three unhurried days in Kansai', 140)" in text
+    assert "&quot;highlights&quot;" in markdown or '"highlights"' in markdown  # the saved copy

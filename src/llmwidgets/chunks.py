@@ -291,6 +291,15 @@ def to_messages(prompt: Prompt) -> list[Message]:
     return [Message.coerce(m) for m in prompt]
 
 
+@dataclass(frozen=True)
+class ResponseFormat:
+    """Structured output asked of the model: JSON matching `schema` (see structured.py)."""
+
+    name: str
+    schema: dict[str, Any]
+    strict: bool = False
+
+
 @dataclass
 class Request:
     """What a provider is asked for. `model` is the provider's own model name once resolved."""
@@ -303,6 +312,8 @@ class Request:
     tools: list[dict[str, Any]] | None = None
     timeout: float = 60.0
     options: dict[str, Any] = field(default_factory=dict)
+    #: JSON in this shape instead of prose; providers without a way to ask for it refuse it.
+    response_format: ResponseFormat | None = None
 
 
 @dataclass
@@ -328,6 +339,8 @@ class Response:
     messages: list[Message] = field(default_factory=list)
     #: How each tool call the loop handled ended (run, failed, declined or cancelled).
     tool_results: list[ToolResult] = field(default_factory=list)
+    #: With `schema=`: the validated answer (the model instance, or plain data for a dict schema).
+    parsed: Any = None
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -135,6 +135,12 @@ class StreamInterruptedError(LLMWidgetsError):
     title = "Stream interrupted"
 
 
+class StructuredOutputError(LLMWidgetsError):
+    """The answer asked for as JSON (`schema=`) is not valid JSON or does not fit the schema."""
+
+    title = "Structured output invalid"
+
+
 class ToolLoopError(LLMWidgetsError):
     """The model kept calling tools past `max_tool_steps`: a runaway loop is ended, not fed."""
 

@@ -40,7 +40,8 @@ from llmwidgets.errors import (
     StreamInterruptedError,
     ToolLoopError,
 )
-from llmwidgets.providers.base import Provider, create_provider
+from llmwidgets.providers.base import STRUCTURED_OUTPUT, Provider, create_provider
+from llmwidgets.structured import Schema
 from llmwidgets.tools import (
     CANCELLED,
     DECLINED,
@@ -88,6 +89,8 @@ class Options:
     approve: ApproveOption = None
     #: Rounds of tool calls one answer may make before it is ended with `ToolLoopError`.
     max_tool_steps: int = DEFAULT_MAX_TOOL_STEPS
+    #: The answer as JSON in this shape, validated at the end (`Response.parsed`).
+    schema: Schema | None = None
 
 
 #: The highest temperature each API accepts (the lowest is always 0). Providers not listed (the
@@ -135,6 +138,7 @@ def build_request(
         tools=tools,
         timeout=opts.timeout or target.timeout or default_timeout,
         options={**target.options, **(opts.extra or {})},
+        response_format=opts.schema.response_format() if opts.schema else None,
     )
 
 
@@ -196,6 +200,8 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self._step_text_from = 0
         self._step_recorded = False  # this step's assistant turn is in `_turns`
         self._step_usage: Usage | None = None
+        #: With `schema=`: the validated answer, once the stream has ended.
+        self.parsed: Any = None
         self._past_usage: Usage | None = None
         self.finish_reason: FinishReason | None = None
         self.raw_finish_reason: str | None = None
@@ -317,6 +323,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             provider=self.target.provider,
             messages=self.conversation(),
             tool_results=list(self._results.values()),
+            parsed=self.parsed,
         )
 
     # -- the loop --------------------------------------------------------------------------
@@ -331,6 +338,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                     yield chunk
                 calls = self._finish_step()
                 if self.finish_reason != "tool_calls" or not calls:
+                    self._parse()
                     return
                 if not all(self.toolbox.runs(c) for c in calls):
                     return  # calls for raw tool definitions go back to the caller
@@ -362,6 +370,18 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                 self._step_recorded = False
         finally:
             self.ended_at = time.perf_counter()
+
+    def _parse(self) -> None:
+        """With a schema, the last step's text must be the object asked for."""
+        schema = self._opts.schema
+        if schema is None:
+            return
+        text = self.text[self._step_text_from :]
+        try:
+            self.parsed = schema.parse(text, self.finish_reason)
+        except LLMWidgetsError as exc:
+            exc.partial_text = self.text
+            raise self._annotate(exc, self.target) from None
 
     def _finish_step(self) -> list[ToolCall]:
         """Give this step's calls ids where the server sent none, and record the turn."""
@@ -423,6 +443,14 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             received = False
             try:
                 self.provider = get_provider(target)
+                if self._opts.schema and not getattr(self.provider, STRUCTURED_OUTPUT, False):
+                    raise ConfigurationError(
+                        f"{target.spec} cannot be asked for structured output (schema=). Use an "
+                        "openai:, anthropic:, google: or openai-responses: model, or an "
+                        "OpenAI-compatible server that supports response_format.",
+                        provider=target.provider,
+                        model=target.model,
+                    )
                 request = build_request(target, messages, self._opts, self._default_timeout, tools)
                 agen = self.provider.stream(request)
                 try:
@@ -501,6 +529,7 @@ def stream(
     tools: Sequence[ToolSpec] | None = None,
     approve: ApproveOption = None,
     max_tool_steps: int = DEFAULT_MAX_TOOL_STEPS,
+    schema: Any = None,
     timeout: float | None = None,
     config: str | os.PathLike[str] | Config | None = None,
     base_url: str | None = None,
@@ -518,9 +547,20 @@ def stream(
     `tools` are Python functions the model may call: the answer pauses while they run and goes
     on with their results (up to `max_tool_steps` rounds). `approve` asks first: a function of
     the call returning True to run it (widgets also take True, or tool names, for Allow/Deny).
+
+    `schema` (a pydantic model class, TypedDict, dataclass or JSON Schema dict) asks for JSON in
+    that shape; `response.parsed` holds the validated value, or `StructuredOutputError` says why not.
     """
     opts = Options(
-        system, temperature, max_tokens, tools, timeout, options, approve, max_tool_steps
+        system,
+        temperature,
+        max_tokens,
+        tools,
+        timeout,
+        options,
+        approve,
+        max_tool_steps,
+        Schema.of(schema) if schema is not None else None,
     )
     return ChunkStream(model, prompt, opts, config, base_url, api_key_env, profile)
 

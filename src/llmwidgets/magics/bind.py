@@ -43,7 +43,10 @@ def parse_json(text: str) -> Any:
 
 
 def formatted(response: Response, fmt: Format) -> Any:
-    """What `-o NAME` binds: the Response (markdown), its text, its code, or its parsed JSON."""
+    """What `-o NAME` binds: the Response (markdown; with `--schema`, the validated object), its
+    text, its code, or its parsed JSON."""
+    if fmt == "markdown" and response.parsed is not None:
+        return response.parsed
     if fmt == "text":
         return response.text
     if fmt == "code":

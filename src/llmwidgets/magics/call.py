@@ -15,6 +15,7 @@ from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.interpolate import PromptVariableError, interpolate
 from llmwidgets.magics.options import Format, parse_options, provider_options, split_line
+from llmwidgets.structured import Schema
 from llmwidgets.tools import Tool
 
 #: How close a line magic's first word must be to an alias to be refused as a typo of it. Higher
@@ -45,6 +46,8 @@ class LLMCall:
     tools: list[Tool] = field(default_factory=list)
     approve: bool = False
     max_tool_steps: int | None = None
+    #: What `--schema NAME` named in the notebook (a class, or a JSON Schema dict).
+    schema: Any = None
 
     def stream_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
@@ -53,6 +56,8 @@ class LLMCall:
             value = getattr(self, name)
             if value is not None:
                 kw[name] = value
+        if self.schema is not None:
+            kw["schema"] = self.schema
         if self.tools:
             kw["tools"] = list(self.tools)
             if self.approve:
@@ -106,7 +111,22 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
         tools=find_tools(shell.user_ns, args.tools),
         approve=args.approve,
         max_tool_steps=args.max_tool_steps,
+        schema=find_schema(shell.user_ns, args.schema),
     )
+
+
+def find_schema(namespace: dict[str, Any], name: str | None) -> Any:
+    """What `--schema NAME` names, checked before anything is sent."""
+    if name is None:
+        return None
+    if name not in namespace:
+        raise UsageError(f"--schema: nothing named {name!r} in the notebook. Define it first.")
+    value = namespace[name]
+    try:
+        Schema.of(value)
+    except LLMWidgetsError as exc:
+        raise UsageError(f"--schema: {exc}") from None
+    return value
 
 
 def find_tools(namespace: dict[str, Any], names: str | None) -> list[Tool]:

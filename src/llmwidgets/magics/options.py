@@ -94,6 +94,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(("-r", "--raw"), "send the prompt as written: no {name}", action="store_true"),
     Option(
+        ("--schema",),
+        "the answer as JSON in this shape: a pydantic model, TypedDict or dataclass from the "
+        "notebook, or a JSON Schema dict; it fills in live, and -o binds the validated object",
+        metavar="NAME",
+    ),
+    Option(
         ("--tools",),
         "Python functions from the notebook the model may call, comma-separated "
         "(get_weather,search_docs); their results go back and the answer goes on",

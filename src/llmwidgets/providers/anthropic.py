@@ -230,6 +230,7 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     )
     timeout_type = anthropic.Timeout
     default_base_url = DEFAULT_BASE_URL
+    structured_output = True  # output_config.format (older SDKs send it in extra_body)
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(
@@ -289,6 +290,10 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         if request.tools:
             body["tools"] = to_anthropic_tools(request.tools)
         options = self._options(request)
+        if request.response_format is not None:
+            output = dict(options.get("output_config") or {})
+            output["format"] = {"type": "json_schema", "schema": request.response_format.schema}
+            options["output_config"] = output
         budget = (options.get("thinking") or {}).get("budget_tokens")
         if isinstance(budget, int) and request.max_tokens is None and "max_tokens" not in options:
             # max_tokens counts the thinking too and must exceed its budget.

@@ -46,6 +46,11 @@ class Provider(Protocol):
     def stream(self, request: Request) -> AsyncGenerator[StreamChunk, None]: ...
 
 
+#: A provider that honours `Request.response_format` says so with a true class attribute
+#: `structured_output`; the others are refused before anything is sent.
+STRUCTURED_OUTPUT = "structured_output"
+
+
 ProviderFactory = Callable[[ProviderConfig], Provider]
 
 # Built-in providers are named by import path so that `import llmwidgets` loads no SDK.

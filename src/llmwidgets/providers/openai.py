@@ -54,6 +54,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         connection=openai.APIConnectionError,
     )
     timeout_type = openai.Timeout
+    structured_output = True  # response_format json_schema (compatible servers: most of them)
 
     def __init__(self, config: ProviderConfig) -> None:
         # `api_key_env = ""` says "this server needs no key" (local OpenAI-compatible servers).
@@ -107,6 +108,10 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
             body["max_completion_tokens" if official else "max_tokens"] = request.max_tokens
         if request.tools:
             body["tools"] = request.tools
+        if request.response_format is not None:
+            fmt = request.response_format
+            spec = {"name": fmt.name, "schema": fmt.schema, "strict": fmt.strict}
+            body["response_format"] = {"type": "json_schema", "json_schema": spec}
         options = {**self.config.options, **request.options}
         if "stop_sequences" in options and "stop" not in options:  # Anthropic's name for it
             options["stop"] = options.pop("stop_sequences")

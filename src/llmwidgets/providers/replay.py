@@ -143,6 +143,8 @@ class ReplayProvider:
 
     name = "replay"
     label = "the replay provider"
+    #: A recording holding JSON plays as structured output (it is not asked for anything).
+    structured_output = True
     note = "recording: replayed answer, not a live model"
 
     def __init__(self, config: ProviderConfig | None = None) -> None:

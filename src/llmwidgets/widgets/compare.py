@@ -18,7 +18,7 @@ import asyncio
 import html
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
 import ipywidgets
@@ -224,6 +224,9 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
             for label, pane in zip(self.labels, self.panes, strict=True)
         ]
         parts.append("## Summary\n\n" + summary_markdown(self.rows()))
+        differ = self.differing_fields()
+        if differ is not None:
+            parts.append("Fields that differ: " + (", ".join(differ) or "none"))
         return "\n\n".join(parts) + "\n"
 
     def plain_text(self) -> str:
@@ -234,10 +237,24 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
     def _on_pane_end(self, _pane: StreamWidget) -> None:
         self._check_all_ended()
 
+    def differing_fields(self) -> list[str] | None:
+        """With `schema=`: the top-level fields whose values differ between the panes that
+        answered with a valid object; None without a schema or with fewer than two objects."""
+        return differing_fields([p.response.parsed for p in self.panes if p.response is not None])
+
     def _check_all_ended(self) -> None:
         if not self.done:
             return
-        self.summary.value = summary_html(self.rows())
+        differ = self.differing_fields()
+        note = ""
+        if differ is not None:
+            words = ", ".join(differ) if differ else "none: every model gave the same object"
+            note = (
+                '<div class="llmw-compare-differ" style="margin-top:6px;'
+                'color:var(--jp-ui-font-color1);font-size:var(--jp-ui-font-size1)">'
+                f"Fields that differ: {html.escape(words)}</div>"
+            )
+        self.summary.value = summary_html(self.rows()) + note
         self.stop_button.disabled = True
         self.refresh_displays()
         if not self._all_done.done():
@@ -419,6 +436,29 @@ def summary_html(rows: list[SummaryRow]) -> str:
         'color:var(--jp-ui-font-color1);background:transparent">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def differing_fields(values: list[Any]) -> list[str] | None:
+    """Top-level fields whose values are not the same in every object (None: under two)."""
+    objects = [o for o in (_as_dict(v) for v in values) if o is not None]
+    if len(objects) < 2:
+        return None
+    keys = list(dict.fromkeys(k for o in objects for k in o))
+    return [
+        k for k in keys if any(o.get(k, _MISSING) != objects[0].get(k, _MISSING) for o in objects)
+    ]
+
+
+_MISSING = object()
+
+
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    if hasattr(value, "model_dump"):
+        dumped = value.model_dump()
+        return dumped if isinstance(dumped, dict) else None
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return value if isinstance(value, dict) else None
 
 
 class SummaryTable(list[dict[str, Any]]):

@@ -22,6 +22,7 @@ copy is simply shown.
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -170,6 +171,18 @@ def code_span(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def json_block(text: str) -> str:
+    """A structured answer for the saved copy: pretty JSON in a code block (as sent if it does
+    not parse, e.g. cut off)."""
+    try:
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        pass
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}json\n{text}\n{fence}"
 
 
 def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:

@@ -28,7 +28,7 @@ from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, Stream
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
-from llmwidgets.widgets.saved_copy import SavedCopy, excerpt, with_tool_cards
+from llmwidgets.widgets.saved_copy import SavedCopy, excerpt, json_block, with_tool_cards
 
 #: Seconds between live metrics updates carried in deltas.
 METRICS_INTERVAL = 0.25
@@ -62,6 +62,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     #: The tool cards once the stream has ended; kept by views like `final_text`.
     final_tools: traitlets.List[dict[str, Any]] = traitlets.List()
     model_label = traitlets.Unicode("").tag(sync=True)
+    #: The answer is JSON asked for with `schema=`: views draw it as an object filling in.
+    structured = traitlets.Bool(False).tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
@@ -95,6 +97,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     ) -> StreamWidget:
         """Start streaming an answer into this widget (stops any stream already running)."""
         self.stop()
+        self.structured = options.get("schema") is not None
         if self.run is not None or self._startup_error is not None:
             self.send(protocol.reset())
         self._startup_error = None
@@ -196,6 +199,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         """The answer as markdown, with a line saying which model wrote it and how it ended,
         and one above it summing up the thinking, if the model thought."""
         body = with_tool_cards(self.final_text or self.text, self.final_tools)
+        if self.structured:
+            body = json_block(self.final_text or self.text)
         thought = thinking_summary(self.metrics or {})
         if thought:
             body = f"*{thought}*\n\n{body}"
