@@ -38,6 +38,7 @@ from llmwidgets.errors import (
     RateLimitError,
     StreamInterruptedError,
     StreamTimeoutError,
+    StructuredOutputError,
     ToolLoopError,
 )
 from llmwidgets.pricing import set_price
@@ -80,6 +81,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamTimeoutError",
     "StreamWidget",
+    "StructuredOutputError",
     "Tool",
     "ToolCall",
     "ToolEvent",
