@@ -168,7 +168,9 @@ def test_unknown_alias_suggests_the_closest_defined_one(tmp_path: Path):
         resolve("chatbt")
 
 
-@pytest.mark.parametrize("spec", ["openai:", "anthropic: ", "ollama:"])
+@pytest.mark.parametrize(
+    "spec", ["openai:", "anthropic: ", "ollama:", "google:", "openai-responses:"]
+)
 def test_a_provider_with_no_model_names_the_fix(spec: str):
     provider = spec.split(":")[0]
     with pytest.raises(

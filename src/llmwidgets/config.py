@@ -61,6 +61,7 @@ DEFAULT_ALIAS = "chatbot"
 #: defaults (the embedded model, the default recording), so an empty model is fine for them.
 EXAMPLE_MODELS: dict[str, str] = {
     "openai": "gpt-4o-mini",
+    "openai-responses": "gpt-5-mini",
     "anthropic": "claude-haiku-4-5",
     "google": "gemini-2.5-flash",
     "ollama": "llama3.2",
