@@ -37,8 +37,17 @@ TRIP = {
 TRIP_JSON = json.dumps(TRIP, ensure_ascii=False)
 
 
+PROVIDERS = ["openai", "anthropic", "google", "openai-responses"]
+
+
 def base_url(server: WireServer, provider: str) -> str:
-    return str(server.openai_base_url if provider == "openai" else server.anthropic_base_url)
+    urls = {
+        "openai": server.openai_base_url,
+        "openai-responses": server.openai_base_url,
+        "anthropic": server.anthropic_base_url,
+        "google": server.gemini_base_url,
+    }
+    return str(urls[provider])
 
 
 def json_model(server: WireServer, text: str, **fields: Any) -> str:
@@ -55,7 +64,7 @@ async def ask(server: WireServer, provider: str, model: str, schema: Any, **kw: 
     )
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 async def test_the_answer_is_validated_into_the_model_class(wire_server: WireServer, provider: str):
     r = await ask(wire_server, provider, json_model(wire_server, TRIP_JSON), Trip)
     assert r.parsed == Trip.model_validate(TRIP)
@@ -74,6 +83,19 @@ async def test_anthropic_is_asked_through_output_config_format(wire_server: Wire
     await ask(wire_server, "anthropic", json_model(wire_server, TRIP_JSON), Trip)
     fmt = wire_server.requests[0].body["output_config"]["format"]
     assert fmt["type"] == "json_schema" and fmt["schema"]["required"] == ["title", "stops"]
+
+
+async def test_gemini_is_asked_for_json_with_the_schema_as_written(wire_server: WireServer):
+    await ask(wire_server, "google", json_model(wire_server, TRIP_JSON), Trip)
+    config = wire_server.requests[0].body["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert config["responseJsonSchema"]["required"] == ["title", "stops"]
+
+
+async def test_the_responses_api_is_asked_through_text_format(wire_server: WireServer):
+    await ask(wire_server, "openai-responses", json_model(wire_server, TRIP_JSON), Trip)
+    fmt = wire_server.requests[0].body["text"]["format"]
+    assert fmt["type"] == "json_schema" and fmt["name"] == "Trip" and fmt["strict"] is True
 
 
 async def test_a_json_schema_dict_gives_plain_data(wire_server: WireServer):

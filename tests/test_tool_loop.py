@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from typing import Annotated, Any, Literal
@@ -14,11 +15,17 @@ import llmwidgets
 from llmwidgets.errors import ConfigurationError, ToolLoopError
 from llmwidgets.tools import DECLINED, Tool
 
-PROVIDERS = ["openai", "anthropic"]
+PROVIDERS = ["openai", "anthropic", "google", "openai-responses"]
 
 
 def base_url(server: Any, provider: str) -> str:
-    return str(server.openai_base_url if provider == "openai" else server.anthropic_base_url)
+    urls = {
+        "openai": server.openai_base_url,
+        "openai-responses": server.openai_base_url,
+        "anthropic": server.anthropic_base_url,
+        "google": server.gemini_base_url,
+    }
+    return str(urls[provider])
 
 
 def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> str:
@@ -83,6 +90,14 @@ async def test_the_function_runs_with_the_streamed_arguments_and_the_answer_uses
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
+async def test_the_result_reaches_the_next_request_in_each_apis_shape(
+    wire_server: Any, fake_api_keys: str, provider: str
+):
+    await run_loop(wire_server, provider, "weather-loop", tools=[get_weather])
+    assert "18 degrees celsius and sunny in Paris" in json.dumps(wire_server.requests[1].body)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
 async def test_the_second_request_carries_the_call_and_its_result(
     wire_server: Any, fake_api_keys: str, provider: str
 ):

@@ -252,3 +252,13 @@ async def test_regenerate_after_a_tool_turn_asks_again_without_the_old_calls(
     sent = wire_server.requests[asked].body["messages"]
     assert [m["role"] for m in sent] == ["user"]
     assert "[sunny in Paris]" in again.text
+
+
+async def test_a_chat_keeps_what_providers_want_back_with_a_tool_turn(wire_server: WireServer):
+    """Gemini's call signature must travel with the call into the next question's request."""
+    chat = ChatWidget(
+        "google:weather-loop", base_url=wire_server.gemini_base_url, tools=[get_weather]
+    )
+    await chat.send("Weather?")
+    calls = [c for t in chat._turns for m in t.as_messages() for c in m.tool_calls]
+    assert calls and all(c.thought_signature for c in calls)

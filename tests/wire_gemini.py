@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aiohttp import web
-from wire_server import Scenario, ToolFragment, WireEvent
+from wire_server import Scenario, ToolFragment, WireEvent, answer_to, latest_tool_results
 
 if TYPE_CHECKING:
     from wire_server import WireServer
@@ -185,7 +185,7 @@ def model_of(request: web.Request) -> str:
 
 async def gemini_response(server: WireServer, request: web.Request) -> web.StreamResponse:
     """Answer one `streamGenerateContent` request."""
-    await server._record(request)
+    body = await server._record(request)
     model = model_of(request)
     key = request.headers.get("x-goog-api-key", "")
     if model in GEMINI_ONLY:
@@ -199,5 +199,7 @@ async def gemini_response(server: WireServer, request: web.Request) -> web.Strea
         if sc.retry_after is not None:
             body["error"]["details"] = _retry_details(sc.retry_after)
         return web.json_response(body, status=sc.status)
+    if sc.answer_tool_results and latest_tool_results(body):
+        sc = answer_to(latest_tool_results(body))
     events = gemini_events(sc, model)
     return await server._stream(request, sc, events, gemini_error_event(sc.error_message), model)

@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from wire_server import Scenario, ToolFragment, WireEvent, openai_error_body
+from wire_server import (
+    Scenario,
+    ToolFragment,
+    WireEvent,
+    answer_to,
+    latest_tool_results,
+    openai_error_body,
+)
 
 if TYPE_CHECKING:
     from wire_server import WireServer
@@ -231,5 +238,7 @@ async def responses_response(server: WireServer, request: web.Request) -> web.St
         return server._error_response(
             sc, openai_error_body(sc.status, model, sc.error_message, key)
         )
+    if sc.answer_tool_results and latest_tool_results(body):
+        sc = answer_to(latest_tool_results(body))
     events = responses_events(sc, model)
     return await server._stream(request, sc, events, responses_error_event(sc.error_message), model)

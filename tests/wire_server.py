@@ -246,10 +246,16 @@ BUILTIN_SCENARIOS: frozenset[str] = frozenset(_builtin_scenarios())
 
 
 def latest_tool_results(body: dict[str, Any] | None) -> list[str]:
-    """The tool results the request ends with (after the last assistant turn), in either API's
-    shape: OpenAI `role: tool` messages, Anthropic `tool_result` blocks in a user turn."""
+    """The tool results the request ends with (after the model's last turn), in any of the
+    APIs' shapes: OpenAI `role: tool` messages, Anthropic `tool_result` blocks in a user turn,
+    Gemini `functionResponse` parts, Responses `function_call_output` items."""
+    body = body or {}
+    if "contents" in body:
+        return _gemini_results(body["contents"])
+    if isinstance(body.get("input"), list):
+        return _responses_results(body["input"])
     results: list[str] = []
-    for message in reversed((body or {}).get("messages") or []):
+    for message in reversed(body.get("messages") or []):
         if message.get("role") == "tool":
             results.append(str(message.get("content", "")))
             continue
@@ -264,6 +270,26 @@ def latest_tool_results(body: dict[str, Any] | None) -> list[str]:
                 inner = "".join(p.get("text", "") for p in inner if isinstance(p, dict))
             results.append(str(inner))
     return results[::-1]
+
+
+def _gemini_results(contents: list[dict[str, Any]]) -> list[str]:
+    last = contents[-1] if contents else {}
+    out = []
+    for part in last.get("parts") or []:
+        response = part.get("functionResponse", {}).get("response")
+        if isinstance(response, dict):
+            value = next(iter(response.values()), "") if len(response) == 1 else response
+            out.append(value if isinstance(value, str) else json.dumps(value))
+    return out
+
+
+def _responses_results(items: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for item in reversed(items):
+        if item.get("type") != "function_call_output":
+            break
+        out.append(str(item.get("output", "")))
+    return out[::-1]
 
 
 def unsigned_tool_turn(body: dict[str, Any] | None) -> str | None:

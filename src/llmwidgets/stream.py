@@ -95,7 +95,13 @@ class Options:
 
 #: The highest temperature each API accepts (the lowest is always 0). Providers not listed (the
 #: embedded model, recordings, third-party ones) are only checked for a negative value.
-MAX_TEMPERATURE: dict[str, float] = {"openai": 2.0, "ollama": 2.0, "anthropic": 1.0}
+MAX_TEMPERATURE: dict[str, float] = {
+    "openai": 2.0,
+    "openai-responses": 2.0,
+    "ollama": 2.0,
+    "anthropic": 1.0,
+    "google": 2.0,
+}
 
 
 def check_temperature(target: Target, opts: Options, resolution: Resolution) -> None:

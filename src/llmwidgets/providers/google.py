@@ -411,6 +411,7 @@ class GoogleProvider(SDKProvider[Any]):
     )
     timeout_type = float
     default_base_url = DEFAULT_BASE_URL
+    structured_output = True  # response_mime_type + response_json_schema
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(
@@ -488,6 +489,10 @@ class GoogleProvider(SDKProvider[Any]):
             body["max_output_tokens"] = request.max_tokens
         if request.tools:
             body["tools"] = to_gemini_tools(request.tools)
+        if request.response_format is not None:
+            # The JSON Schema as written (response_schema takes Gemini's own OpenAPI subset).
+            body["response_mime_type"] = "application/json"
+            body["response_json_schema"] = request.response_format.schema
         body.update(self._options(request))
         return body
 

@@ -227,9 +227,7 @@ class _ResponsesMapper:
 class OpenAIResponsesProvider(OpenAIProvider):
     """Streams from OpenAI's Responses API: text, reasoning summaries, tool calls and usage."""
 
-    #: Not inherited from Chat Completions: the Responses API takes a schema as `text.format`,
-    #: which is not mapped yet, so structured output is refused rather than ignored.
-    structured_output = False
+    structured_output = True  # `text.format`, not Chat Completions' response_format
 
     @classmethod
     def _named_params(cls) -> frozenset[str]:
@@ -262,6 +260,16 @@ class OpenAIResponsesProvider(OpenAIProvider):
             body["max_output_tokens"] = request.max_tokens
         if request.tools:
             body["tools"] = to_response_tools(request.tools)
+        if request.response_format is not None:
+            fmt = request.response_format
+            body["text"] = {
+                "format": {
+                    "type": "json_schema",
+                    "name": fmt.name,
+                    "schema": fmt.schema,
+                    "strict": fmt.strict,
+                }
+            }
         options = {**self.config.options, **request.options}
         if "stop_sequences" in options and "stop" not in options:
             options["stop"] = options.pop("stop_sequences")

@@ -93,14 +93,15 @@ class _Turn:
         w = self.answer
         return w.status if w is not None else "done"
 
-    def as_messages(self) -> list[dict[str, Any]]:
+    def as_messages(self) -> list[Message]:
         """The turn as the API reads it: an answer that called tools is each call, each result
-        and the final text, so the next request shows the model what its tools returned."""
+        and the final text, so the next request shows the model what its tools returned (with
+        what providers want back unchanged: Gemini's call signatures, Anthropic's thinking)."""
         w = self.answer
         response = w.response if w is not None else None
         if response is not None and any(m.tool_calls for m in response.messages):
-            return [m.to_openai() for m in response.messages]
-        return [{"role": self.role, "content": self.content}]
+            return list(response.messages)
+        return [Message(self.role, self.content)]
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         out = [{"role": "system", "content": self.system}] if self.system else []
         for t in self._turns:
             if t.status != "error":
-                out += t.as_messages()
+                out += [m.to_openai() for m in t.as_messages()]
         return out
 
     @property
