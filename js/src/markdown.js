@@ -105,6 +105,11 @@ function renderFence(tokens, idx, _options, _env, _self) {
   );
 }
 
+/** A text as markdown-it normalizes a reference label (whitespace folded, case folded). */
+function normalizeLabel(text) {
+  return text.replace(/\s+/g, " ").toLowerCase().toUpperCase();
+}
+
 /** Whether a render's env saw a link reference definition. */
 function hasReferences(env) {
   return env.references !== undefined && Object.keys(env.references).length > 0;
@@ -153,6 +158,8 @@ export class IncrementalMarkdown {
     this._pending = false;
     this._final = false;
     this._references = false; // a closed block defines a link reference
+    this._refs = {}; // every definition of the closed blocks, the first of a label winning
+    this._blocks = []; // closed blocks: {src, el}, to re-render those that use a definition
     this.element.replaceChildren();
     this._group = null;
   }
@@ -226,10 +233,12 @@ export class IncrementalMarkdown {
   }
 
   /**
-   * The text is complete: render the last block without repairs, and once re-render the
-   * whole text if any block defines a link reference (definitions reach across blocks).
-   * markdown-it itself says which blocks define one, so every form counts: a definition
-   * over several lines, indented, or inside a blockquote or a list item.
+   * The text is complete: render the last block without repairs. If any block defines a link
+   * reference (definitions reach across blocks), the blocks that may use one are rendered
+   * again knowing every definition: only those whose text holds a defined label, so the end
+   * costs what those blocks cost, not a render of the whole answer. markdown-it itself says
+   * which blocks define one, so every form counts: a definition over several lines, indented,
+   * or inside a blockquote or a list item.
    */
   finalize() {
     if (this._holding) {
@@ -239,22 +248,36 @@ export class IncrementalMarkdown {
     this._final = true;
     this._pending = false;
     const env = {};
-    const html = this._references ? "" : this._renderOpen(env);
-    if (this._blockHtml.length > 0 && (this._references || hasReferences(env))) {
-      this._renderWhole();
+    const html = this._renderOpen(env);
+    if (hasReferences(env)) this._addReferences(env.references);
+    if (!this._references) {
+      this._setOpenHtml(html);
       return;
     }
-    this._setOpenHtml(html);
+    const labels = Object.keys(this._refs);
+    const uses = (src) => {
+      const flat = normalizeLabel(src);
+      return labels.some((label) => flat.includes(label));
+    };
+    this._blocks.forEach((block, i) => {
+      if (!uses(block.src)) return;
+      const again = this.renderer.render(block.src, { references: { ...this._refs } });
+      if (again === this._blockHtml[i]) return;
+      this._blockHtml[i] = again;
+      block.el.innerHTML = again;
+      this.onRender(block.el);
+    });
+    const open = this._splitter.openBlock;
+    this._setOpenHtml(
+      open && uses(open) ? this.renderer.render(open, { references: { ...this._refs } }) : html,
+    );
   }
 
-  /** Replace all blocks by one render of the whole text. */
-  _renderWhole() {
-    const html = this.renderer.render(this._splitter.text);
-    this._blockHtml = [];
-    this.element.replaceChildren();
-    this._group = null;
-    this._openEl = null;
-    this._setOpenHtml(html);
+  _addReferences(references) {
+    this._references = true;
+    for (const [label, target] of Object.entries(references)) {
+      if (!(label in this._refs)) this._refs[label] = target;
+    }
   }
 
   /** Render a pending update now (tests, benchmarks). */
@@ -280,13 +303,14 @@ export class IncrementalMarkdown {
   _closeBlock(block) {
     const env = {};
     const html = this.renderer.render(block, env);
-    if (hasReferences(env)) this._references = true;
+    if (hasReferences(env)) this._addReferences(env.references);
     const el = this._openEl ?? this._newBlockElement();
     if (html !== this._openHtml || !this._openEl) {
       el.innerHTML = html;
       this.onRender(el);
     }
     this._blockHtml.push(html);
+    this._blocks.push({ src: block, el });
     this._openEl = null;
     this._openHtml = "";
   }

@@ -121,6 +121,30 @@ describe("incremental rendering does not depend on how the text is chopped", () 
     assert.ok(md.element.querySelector('a[href="https://example.com"]'));
   });
 
+  it("at the end re-renders only the blocks that use a reference, not the whole answer", () => {
+    const text =
+      "# Title\n\nPlain words.\n\nSee [the docs][d].\n\nMore text.\n\n[d]: https://example.com\n";
+    const md = renderIncrementally(text, 5);
+    assert.equal(md.html, fastRenderer.render(text));
+    const blocks = [...md.element.querySelectorAll(".llmw-block")];
+    const rendered = [];
+    const again = new IncrementalMarkdown({
+      document: window.document,
+      renderer,
+      schedule: null,
+      onRender: (el) => rendered.push(el.textContent),
+    });
+    again.append(text);
+    rendered.length = 0;
+    again.finalize();
+    assert.deepEqual(
+      rendered.filter((t) => t.includes("Title") || t.includes("Plain")),
+      [],
+      "blocks without a defined label keep their nodes",
+    );
+    assert.ok(blocks.length > 2);
+  });
+
   it("re-renders only the open block per update, keeping closed block nodes", () => {
     const md = new IncrementalMarkdown({ document: window.document, renderer, schedule: null });
     md.append("# Title\n\nfirst paragraph\n\nsecond");
