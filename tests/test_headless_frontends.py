@@ -218,11 +218,6 @@ def test_terminal_ipython_prints_an_llm_answer_as_it_arrives(tmp_path: Path) -> 
     assert last - first > 1.0, "the answer came out all at once"
 
 
-@pytest.mark.xfail(
-    reason="StreamRun.start needs a running loop, and terminal IPython runs one only while a "
-    "cell awaits: a widget made in one cell raises RuntimeError (streamer.running_loop)",
-    raises=AssertionError,
-)
 def test_terminal_ipython_streams_a_widget_made_in_one_cell_and_awaited_in_the_next(
     tmp_path: Path,
 ) -> None:

@@ -117,15 +117,35 @@ class StreamSink(Protocol):
 
 
 def running_loop() -> asyncio.AbstractEventLoop:
-    """The kernel's loop. ipykernel runs cells inside it, so it is running even in sync code."""
+    """The kernel's loop. ipykernel runs cells inside it, so it is running even in sync code.
+
+    Terminal IPython runs its loop only while a cell awaits: a stream started in one cell is
+    scheduled on that loop and runs when a later cell awaits it (`await w`).
+    """
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        raise RuntimeError(
+        pass
+    loop = _terminal_ipython_loop()
+    if loop is not None:
+        return loop
+    raise RuntimeError(
             "Live streaming needs a running event loop, as in a Jupyter kernel. Outside a "
             "notebook use `await llmwidgets.complete(...)` or `async for chunk in "
             "llmwidgets.stream(...)`."
-        ) from None
+        )
+
+
+def _terminal_ipython_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        from IPython import get_ipython
+        from IPython.core.async_helpers import get_asyncio_loop
+    except ImportError:
+        return None
+    if get_ipython() is None:
+        return None
+    loop: asyncio.AbstractEventLoop = get_asyncio_loop()
+    return loop
 
 
 class StreamRun:
