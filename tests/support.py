@@ -29,6 +29,21 @@ def text_model(wire: WireServer, name: str, text: str, chunk: int = 4, delay: fl
     return f"openai:text:{name}?chunk={chunk}&delay={delay}"
 
 
+#: The SDK providers the loopback server speaks for.
+SDK_PROVIDERS = ["openai", "anthropic", "google", "openai-responses"]
+
+
+def base_url_for(wire: WireServer, provider: str) -> str:
+    """The loopback server's address for `provider`'s SDK."""
+    urls = {
+        "openai": wire.openai_base_url,
+        "openai-responses": wire.openai_base_url,
+        "anthropic": wire.anthropic_base_url,
+        "google": wire.gemini_base_url,
+    }
+    return str(urls[provider])
+
+
 async def until(check: Callable[[], Any], timeout: float = 5.0) -> None:
     """Poll `check()` on the running loop until it is true; TimeoutError after `timeout` s."""
     deadline = time.monotonic() + timeout

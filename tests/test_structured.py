@@ -16,6 +16,7 @@ from wire_server import Scenario, WireServer, split_text
 import llmwidgets
 from llmwidgets.errors import ConfigurationError, StructuredOutputError
 from llmwidgets.structured import Schema
+from tests.support import SDK_PROVIDERS, base_url_for
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 
@@ -37,17 +38,11 @@ TRIP = {
 TRIP_JSON = json.dumps(TRIP, ensure_ascii=False)
 
 
-PROVIDERS = ["openai", "anthropic", "google", "openai-responses"]
+PROVIDERS = SDK_PROVIDERS
 
 
-def base_url(server: WireServer, provider: str) -> str:
-    urls = {
-        "openai": server.openai_base_url,
-        "openai-responses": server.openai_base_url,
-        "anthropic": server.anthropic_base_url,
-        "google": server.gemini_base_url,
-    }
-    return str(urls[provider])
+def base_url(server: Any, provider: str) -> str:
+    return base_url_for(server, provider)
 
 
 def json_model(server: WireServer, text: str, **fields: Any) -> str:

@@ -14,18 +14,13 @@ from pydantic import Field
 import llmwidgets
 from llmwidgets.errors import ConfigurationError, ToolLoopError
 from llmwidgets.tools import DECLINED, Tool
+from tests.support import SDK_PROVIDERS, base_url_for
 
-PROVIDERS = ["openai", "anthropic", "google", "openai-responses"]
+PROVIDERS = SDK_PROVIDERS
 
 
 def base_url(server: Any, provider: str) -> str:
-    urls = {
-        "openai": server.openai_base_url,
-        "openai-responses": server.openai_base_url,
-        "anthropic": server.anthropic_base_url,
-        "google": server.gemini_base_url,
-    }
-    return str(urls[provider])
+    return base_url_for(server, provider)
 
 
 def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> str:

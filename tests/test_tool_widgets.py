@@ -17,6 +17,7 @@ from llmwidgets import ChatWidget, StreamWidget
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.saved_copy import code_span, with_tool_cards
 from tests.recording_comm import RecordingComm
+from tests.support import ended
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys", "recorder")
 
@@ -29,11 +30,6 @@ def get_weather(city: str) -> str:
 def widget(server: WireServer, model: str = "weather-loop", **kw: Any) -> StreamWidget:
     kw.setdefault("tools", [get_weather])
     return StreamWidget(f"openai:{model}", "Weather?", base_url=server.openai_base_url, **kw)
-
-
-async def ended(w: StreamWidget, timeout: float = 10) -> None:
-    assert w.run is not None and w.run.task is not None
-    await asyncio.wait_for(asyncio.shield(w.run.task), timeout)
 
 
 def comm_of(w: Any) -> RecordingComm:
