@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 
 #: The repository's root.
 ROOT = Path(__file__).resolve().parent.parent
+
+#: A 1×1 red PNG: an image to send without a plotting library.
+PNG_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 
 
 def text_model(wire: WireServer, name: str, text: str, chunk: int = 4, delay: float = 0.0) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from IPython.testing.globalipapp import start_ipython
 
 from llmwidgets.magics import LLMCall, LLMMagics, parse_call, split_line
 from llmwidgets.magics.options import OPTIONS, PARSER, Option
+from tests.support import PNG_PIXEL
 
 
 @pytest.fixture
@@ -27,11 +29,17 @@ def sample_value(option: Option) -> str:
     """A value the option accepts, unlike its default."""
     if option.choices:
         return option.choices[-1]
+    if option.flags[-1] == "--image":
+        return PIXEL_FILE
     if option.type is not None:
         return "3"
     if option.action == "append":
         return "key=1"
     return "name"
+
+
+#: The file `--image` is given, written by the test that reads every option.
+PIXEL_FILE = "pixel.png"
 
 
 def option_ids(option: Option) -> str:
@@ -62,9 +70,11 @@ def test_every_option_of_the_table_is_in_the_help(
 
 @pytest.mark.parametrize("option", OPTIONS, ids=option_ids)
 def test_every_option_of_the_table_is_read_by_the_line_splitter_and_the_parser(
-    option: Option, ip: InteractiveShell
+    option: Option, ip: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ip.user_ns["name"] = lambda city: city  # what `--tools name` looks up
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / PIXEL_FILE).write_bytes(PNG_PIXEL)  # what `--image pixel.png` reads
     for flag in option.flags:
         words = [flag, sample_value(option)] if option.takes_value else [flag]
         opts, models, prompt = split_line(f"{' '.join(words)} replay:short hi", frozenset())

@@ -21,6 +21,7 @@ from kernel_client import Kernel
 from wire_server import WireServer
 
 from llmwidgets import AuthenticationError, ConfigurationError, ModelNotFoundError, Response
+from llmwidgets.chunks import ImagePart
 from llmwidgets.magics import (
     code_blocks,
     keep_question_marks,
@@ -31,6 +32,7 @@ from llmwidgets.magics import (
 )
 from llmwidgets.providers.replay import load_recording
 from llmwidgets.widgets.saved_copy import saved_bundle
+from tests.support import PNG_PIXEL
 
 SHORT = load_recording("short")
 #: What the plain-text path prints for it: the answer, ending in exactly one newline.
@@ -200,6 +202,69 @@ def test_an_unknown_variable_is_an_error_and_nothing_is_sent(
     assert isinstance(result.error_in_exec, UsageError)
     assert "undefined_x" in str(result.error_in_exec) and "{{" in str(result.error_in_exec)
     assert wire_server.requests == []
+
+
+def test_a_dataframe_in_the_cell_is_sent_as_a_table_within_max_table_rows(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    pd = pytest.importorskip("pandas")
+    ip.user_ns["data"] = pd.DataFrame({"n": range(50)})
+    model = wire_model(wire_server, "ok")
+    base = wire_server.openai_base_url
+    run(ip, f"%%llm {model} --base-url {base} --max-table-rows 4\nSummarise {{data}}")
+    sent = sent_prompt(wire_server)
+    assert sent.startswith("Summarise pandas DataFrame: 50 rows × 1 columns (first 2 and last 2")
+    assert sent.endswith("| 0 | 0 |\n| 1 | 1 |\n| … | … |\n| 48 | 48 |\n| 49 | 49 |")
+
+
+def test_a_figure_in_the_cell_is_sent_as_an_image_part(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    ip.user_ns["data"] = Figure(figsize=(1, 1))
+    model = wire_model(wire_server, "ok")
+    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nDescribe {{data}}")
+    (request,) = wire_server.requests
+    text, image = request.body["messages"][-1]["content"]
+    assert text == {"type": "text", "text": "Describe [image 1]"}
+    assert image["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGgo")
+
+
+def test_image_option_sends_the_file_after_the_prompt(
+    ip: InteractiveShell, wire_server: WireServer, tmp_path: Path
+) -> None:
+    (tmp_path / "pixel.png").write_bytes(PNG_PIXEL)
+    model = wire_model(wire_server, "ok")
+    base = wire_server.openai_base_url
+    run(ip, f"%%llm {model} --base-url {base} --image {tmp_path / 'pixel.png'}\nWhat is it?")
+    (request,) = wire_server.requests
+    url = ImagePart("image/png", PNG_PIXEL).data_url
+    assert request.body["messages"][-1]["content"] == [
+        {"type": "text", "text": "What is it?"},
+        {"type": "image_url", "image_url": {"url": url}},
+    ]
+
+
+def test_image_option_with_a_missing_file_is_a_usage_error_naming_it(
+    ip: InteractiveShell, wire_server: WireServer
+) -> None:
+    model = wire_model(wire_server, "ok")
+    base = wire_server.openai_base_url
+    result = run(ip, f"%%llm {model} --base-url {base} --image no/such/chart.png\nWhat is it?")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "--image no/such/chart.png: no such file" in str(result.error_in_exec)
+    assert wire_server.requests == []
+
+
+def test_image_option_with_a_file_that_is_no_image_is_a_usage_error(
+    ip: InteractiveShell, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(UsageError, match=r"notes\.png: not a PNG, JPEG, GIF or WebP image"):
+        parse_call(ip, f"replay:short --image {tmp_path / 'notes.png'}", "What is it?")
 
 
 def test_private_attributes_cannot_be_reached_from_a_prompt(ip: InteractiveShell) -> None:

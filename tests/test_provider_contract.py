@@ -9,6 +9,7 @@ Gemini's thought signatures and blocked answers) stays in test_provider_<name>.p
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from llmwidgets.providers.base import ProviderConfig, create_provider
 from llmwidgets.providers.google import GoogleProvider
 from llmwidgets.providers.openai import OpenAIProvider
 from llmwidgets.providers.openai_responses import OpenAIResponsesProvider
+from tests.support import PNG_PIXEL
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 
@@ -325,6 +327,70 @@ async def test_sdk_retries_are_off(provider: SDKProvider[Any], wire_server: Wire
     with pytest.raises(ProviderError):
         await collect(provider, "http-500")
     assert len(wire_server.requests) == 1
+
+
+#: An image in the prompt as each API takes it: the last user turn of the request body.
+IMAGE_TEXT = "What is it?\n\n[image 1]"
+PIXEL_BASE64 = base64.b64encode(PNG_PIXEL).decode()
+IMAGE_TURNS: dict[str, Any] = {
+    "openai": {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": IMAGE_TEXT},
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL_BASE64}"}},
+        ],
+    },
+    "anthropic": {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": IMAGE_TEXT},
+            {
+                "type": "image",
+                "source": {"type": "base64", "media_type": "image/png", "data": PIXEL_BASE64},
+            },
+        ],
+    },
+    "openai-responses": {
+        "role": "user",
+        "content": [
+            {"type": "input_text", "text": IMAGE_TEXT},
+            {
+                "type": "input_image",
+                "image_url": f"data:image/png;base64,{PIXEL_BASE64}",
+                "detail": "auto",
+            },
+        ],
+    },
+    "google": {
+        "role": "user",
+        "parts": [
+            {"text": IMAGE_TEXT},
+            {"inlineData": {"mimeType": "image/png", "data": PIXEL_BASE64}},
+        ],
+    },
+}
+
+
+def last_turn(spec: Spec, body: dict[str, Any]) -> Any:
+    """The body's last turn; Gemini's blob with the JSON names and base64 its API reads either
+    way (the SDK writes `mime_type` and URL-safe base64)."""
+    turn = body[{"google": "contents", "openai-responses": "input"}.get(spec.name, "messages")][-1]
+    for part in turn.get("parts", []):
+        if "inlineData" in part:
+            blob = part["inlineData"]
+            data = base64.urlsafe_b64decode(blob["data"])
+            mime = blob.get("mimeType", blob.get("mime_type"))
+            part["inlineData"] = {"mimeType": mime, "data": base64.b64encode(data).decode()}
+    return turn
+
+
+async def test_an_image_in_the_prompt_arrives_in_the_apis_own_shape(
+    spec: Spec, wire_server: WireServer
+) -> None:
+    await llmwidgets.complete(
+        f"{spec.name}:plain-text", ["What is it?", PNG_PIXEL], base_url=spec.base_url(wire_server)
+    )
+    assert last_turn(spec, wire_server.requests[0].body) == IMAGE_TURNS[spec.name]
 
 
 # ---------------------------------------------------------------- errors

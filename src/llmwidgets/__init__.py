@@ -15,6 +15,7 @@ import typing
 from importlib import metadata as _metadata
 
 from llmwidgets.chunks import (
+    ImagePart,
     Message,
     Request,
     Response,
@@ -63,6 +64,7 @@ __all__ = [
     "CompareWidget",
     "ConfigurationError",
     "ContentBlockedError",
+    "ImagePart",
     "InvalidRequestError",
     "LLMWidgetsError",
     "Message",

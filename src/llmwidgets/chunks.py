@@ -6,6 +6,8 @@ Everything is a small dataclass: cheap to build per chunk, easy to print, easy t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -237,6 +239,69 @@ class StreamChunk:
     thinking_blocks: tuple[ThinkingBlock, ...] = ()
 
 
+#: The image types every image-reading API here accepts, by their first bytes.
+_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """The media type of PNG, JPEG, GIF or WebP bytes, else None (read from the bytes, not a
+    file name, so what is sent is what the provider is told it is)."""
+    for signature, media_type in _IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return media_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An image sent with a message: its bytes and media type. Providers want it as base64 or
+    a data URL, made on demand so a message holds the bytes once."""
+
+    media_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    @property
+    def data_url(self) -> str:
+        return f"data:{self.media_type};base64,{self.base64}"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ImagePart:
+        """PNG, JPEG, GIF or WebP bytes; anything else is a ValueError naming what is accepted."""
+        media_type = sniff_image_type(data)
+        if media_type is None:
+            raise ValueError("not a PNG, JPEG, GIF or WebP image")
+        return cls(media_type, data)
+
+    @classmethod
+    def from_data_url(cls, url: str) -> ImagePart:
+        """A `data:image/...;base64,...` URL (what OpenAI-style `image_url` parts hold)."""
+        head, sep, payload = url.partition(",")
+        if not (sep and head.startswith("data:image/") and head.endswith(";base64")):
+            raise ValueError(
+                f"only base64 data: URLs of images can be sent, not {url[:40]!r}; download the "
+                "image and pass its bytes (or a path with %%llm --image)"
+            )
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"the image's data: URL is not valid base64 ({exc})") from None
+        return cls(head[len("data:") : -len(";base64")], data)
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"type": "image_url", "image_url": {"url": self.data_url}}
+
+
 @dataclass
 class Message:
     role: Role
@@ -246,9 +311,16 @@ class Message:
     name: str | None = None
     #: The signed thinking of an assistant turn, for providers that need it back (Anthropic).
     thinking_blocks: list[ThinkingBlock] = field(default_factory=list)
+    #: Images sent after `content` (a user turn's figures and pictures); `content` stays the
+    #: text, so everything that reads it as a str still does.
+    images: list[ImagePart] = field(default_factory=list)
 
     def to_openai(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        content: str | list[dict[str, Any]] = self.content
+        if self.images:
+            text = [{"type": "text", "text": self.content}] if self.content else []
+            content = text + [image.to_openai() for image in self.images]
+        out: dict[str, Any] = {"role": self.role, "content": content}
         if self.tool_calls:
             out["tool_calls"] = [tc.to_openai() for tc in self.tool_calls]
         if self.tool_call_id:
@@ -261,9 +333,18 @@ class Message:
     def coerce(cls, value: Message | dict[str, Any]) -> Message:
         if isinstance(value, Message):
             return value
+        if not isinstance(value, dict) or "role" not in value:
+            raise TypeError(
+                "A prompt list holds either messages (dicts with a role, or Message) or the "
+                f"parts of one question (strings and notebook objects), not both: got "
+                f"{type(value).__name__} among messages."
+            )
         content = value.get("content") or ""
-        if isinstance(content, list):  # OpenAI content parts: keep the text ones
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        images: list[ImagePart] = []
+        if isinstance(content, list):  # content parts: text, images, notebook objects
+            from llmwidgets.prompt_objects import content_parts
+
+            content, images = content_parts(content)
         calls = [
             ToolCall(
                 index=i,
@@ -279,16 +360,29 @@ class Message:
             tool_calls=calls,
             tool_call_id=value.get("tool_call_id"),
             name=value.get("name"),
+            images=images,
         )
 
 
-Prompt = str | Sequence[Message | dict[str, Any]]
+#: A question (str); a list of messages (`Message` or OpenAI-style dicts); or a list of the
+#: parts of one question: strings and notebook objects (DataFrames, figures, images), see
+#: `prompt_objects`. Items are `Any` because a notebook object may be of any type.
+Prompt = str | Sequence[Any]
+
+
+def _is_message(item: object) -> bool:
+    return isinstance(item, Message) or (isinstance(item, dict) and "role" in item)
 
 
 def to_messages(prompt: Prompt) -> list[Message]:
     if isinstance(prompt, str):
         return [Message("user", prompt)]
-    return [Message.coerce(m) for m in prompt]
+    items = list(prompt)
+    if items and not any(_is_message(item) for item in items):
+        from llmwidgets.prompt_objects import user_message
+
+        return [user_message(items)]
+    return [Message.coerce(m) for m in items]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ Built on `string.Formatter`, so `{x}`, `{x!r}`, `{x:.2f}`, `{In[3]}`, `{Out[3]}`
 `{obj.attr}` work and `{{` / `}}` are literal braces. Nothing is evaluated: a field is a name
 followed by attribute or index lookups, exactly what `str.format` allows. Attributes that start
 with `_` are refused, so a prompt cannot walk into `__globals__` and the like.
+
+A plain `{name}` (no `!r`, no format spec) of a notebook object reads as `prompt_objects` renders
+it: a DataFrame as a markdown table, an exception as its traceback, and a figure or picture as
+an image attached to the message, with `[image N]` left in the text where it stood.
 """
 
 from __future__ import annotations
@@ -12,14 +16,30 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from llmwidgets.chunks import ImagePart
+from llmwidgets.prompt_objects import DEFAULT_MAX_TABLE_ROWS, PromptBuilder, PromptObjectError
+
 
 class PromptVariableError(ValueError):
     """A `{field}` in the prompt could not be filled. Raised before any request is sent."""
 
 
 class _NamespaceFormatter(string.Formatter):
-    def __init__(self, namespace: Mapping[str, Any]) -> None:
+    def __init__(
+        self, namespace: Mapping[str, Any], max_table_rows: int = DEFAULT_MAX_TABLE_ROWS
+    ) -> None:
         self.namespace = namespace
+        self.builder = PromptBuilder(max_table_rows)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if not format_spec:
+            try:
+                text = self.builder.render(value)
+            except PromptObjectError as exc:
+                raise PromptVariableError(str(exc)) from None
+            if text is not None:
+                return text
+        return super().format_field(value, format_spec)
 
     def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         if isinstance(key, int) or key == "":
@@ -69,9 +89,19 @@ def _formatter_field_name_split(field_name: str) -> tuple[Any, Any]:
 
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
-    """Fill `{name}` fields from `namespace`; raises `PromptVariableError` naming the problem."""
+    """Fill `{name}` fields from `namespace`; raises `PromptVariableError` naming the problem.
+    Only the text: `interpolate_prompt` also returns the images the fields named."""
+    return interpolate_prompt(template, namespace)[0]
+
+
+def interpolate_prompt(
+    template: str, namespace: Mapping[str, Any], *, max_table_rows: int = DEFAULT_MAX_TABLE_ROWS
+) -> tuple[str, list[ImagePart]]:
+    """Fill `{name}` fields from `namespace`: the text, and the images of figures and pictures
+    the fields named, in order. Raises `PromptVariableError` naming the problem."""
+    formatter = _NamespaceFormatter(namespace, max_table_rows)
     try:
-        return _NamespaceFormatter(namespace).vformat(template, (), {})
+        return formatter.vformat(template, (), {}), formatter.builder.images
     except PromptVariableError:
         raise
     except ValueError as exc:  # unbalanced braces, bad format spec

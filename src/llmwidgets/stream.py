@@ -40,7 +40,7 @@ from llmwidgets.errors import (
     StreamInterruptedError,
     ToolLoopError,
 )
-from llmwidgets.providers.base import STRUCTURED_OUTPUT, Provider, create_provider
+from llmwidgets.providers.base import IMAGES, STRUCTURED_OUTPUT, Provider, create_provider
 from llmwidgets.structured import Schema
 from llmwidgets.tools import (
     CANCELLED,
@@ -457,6 +457,14 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                         provider=target.provider,
                         model=target.model,
                     )
+                if any(m.images for m in messages) and not getattr(self.provider, IMAGES, False):
+                    raise ConfigurationError(
+                        f"{target.spec} cannot read images; the prompt holds some (a figure, a "
+                        "picture or --image). Use an openai:, anthropic:, google: or "
+                        "openai-responses: model that reads images, or leave the images out.",
+                        provider=target.provider,
+                        model=target.model,
+                    )
                 request = build_request(target, messages, self._opts, self._default_timeout, tools)
                 agen = self.provider.stream(request)
                 try:
@@ -545,8 +553,12 @@ def stream(
 ) -> ChunkStream:
     """Stream an answer chunk by chunk: `async for chunk in stream("chatbot", "Hi")`.
 
-    `model` is an alias from `llmwidgets.toml` or `provider:model`. `prompt` is a string or a list
-    of messages (OpenAI-style dicts or `Message`). Extra keyword options go to the provider.
+    `model` is an alias from `llmwidgets.toml` or `provider:model`. `prompt` is a string, a list
+    of messages (OpenAI-style dicts or `Message`), or a list of the parts of one question:
+    strings and notebook objects, `["Describe this chart", fig, df]`, where a DataFrame reads as
+    a markdown table and a figure or picture is sent as an image (see `prompt_objects`; a model
+    that reads no images is refused before anything is sent). Extra keyword options go to the
+    provider.
     `timeout` is how long the stream may stall with no bytes before `StreamTimeoutError`.
     `profile` picks the file's `[profiles.NAME.aliases]` (default: $LLMWIDGETS_PROFILE).
 

@@ -7,14 +7,17 @@ sent: a bad option, an empty prompt, an undefined `{name}`, a typo of an alias.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from llmwidgets.chunks import ImagePart, Message, Prompt
 from llmwidgets.config import DEFAULT_ALIAS, close_alias, load_config
 from llmwidgets.errors import LLMWidgetsError
-from llmwidgets.interpolate import PromptVariableError, interpolate
+from llmwidgets.interpolate import PromptVariableError, interpolate_prompt
 from llmwidgets.magics.options import Format, parse_options, provider_options, split_line
+from llmwidgets.prompt_objects import DEFAULT_MAX_TABLE_ROWS
 from llmwidgets.structured import Schema
 from llmwidgets.tools import Tool
 
@@ -48,6 +51,17 @@ class LLMCall:
     max_tool_steps: int | None = None
     #: What `--schema NAME` named in the notebook (a class, or a JSON Schema dict).
     schema: Any = None
+    #: Figures and pictures `{name}` named, then the `--image` files, sent after the text.
+    images: list[ImagePart] = field(default_factory=list)
+    #: `--max-table-rows`: rows of each DataFrame the prompt shows (None: the default, 20).
+    max_table_rows: int | None = None
+
+    @property
+    def message_prompt(self) -> Prompt:
+        """What is sent: the text, or one user message holding the text and the images."""
+        return (
+            [Message("user", self.prompt, images=list(self.images))] if self.images else self.prompt
+        )
 
     def stream_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `stream()`, `StreamWidget` and `compare()`."""
@@ -86,11 +100,16 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
             "Nothing to ask: put the prompt in the cell under %%llm, or after the model in "
             "%llm chatbot What is a monad?"
         )
+    images: list[ImagePart] = []
+    if args.max_table_rows is not None and args.max_table_rows < 0:
+        raise UsageError(f"--max-table-rows needs 0 or more, got {args.max_table_rows}.")
     if not args.raw:
+        rows = DEFAULT_MAX_TABLE_ROWS if args.max_table_rows is None else args.max_table_rows
         try:
-            prompt = interpolate(prompt, shell.user_ns)
+            prompt, images = interpolate_prompt(prompt, shell.user_ns, max_table_rows=rows)
         except PromptVariableError as exc:
             raise UsageError(str(exc)) from None
+    images += [read_image(path) for path in args.images or []]
     if args.out is not None and not args.out.isidentifier():
         raise UsageError(f"-o needs a variable name, got {args.out!r}.")
     extra = provider_options(args.option)
@@ -112,7 +131,23 @@ def parse_call(shell: Any, line: str, cell: str | None) -> LLMCall:
         approve=args.approve,
         max_tool_steps=args.max_tool_steps,
         schema=find_schema(shell.user_ns, args.schema),
+        images=images,
+        max_table_rows=args.max_table_rows,
     )
+
+
+def read_image(path: str) -> ImagePart:
+    """The file `--image PATH` names, read now so a missing or wrong file sends nothing."""
+    file = Path(path).expanduser()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or exc
+        raise UsageError(f"--image {path}: {reason} (looked in {file.absolute()}).") from None
+    try:
+        return ImagePart.from_bytes(data)
+    except ValueError as exc:
+        raise UsageError(f"--image {path}: {exc}.") from None
 
 
 def find_schema(namespace: dict[str, Any], name: str | None) -> Any:

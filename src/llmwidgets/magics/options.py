@@ -94,6 +94,20 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(("-r", "--raw"), "send the prompt as written: no {name}", action="store_true"),
     Option(
+        ("--image",),
+        "send this PNG, JPEG, GIF or WebP file with the prompt (repeatable)",
+        dest="images",
+        metavar="PATH",
+        action="append",
+    ),
+    Option(
+        ("--max-table-rows",),
+        "rows of a DataFrame in {name} the prompt shows: its first and last ones (default 20)",
+        type=int,
+        dest="max_table_rows",
+        metavar="N",
+    ),
+    Option(
         ("--schema",),
         "the answer as JSON in this shape: a pydantic model, TypedDict or dataclass from the "
         "notebook, or a JSON Schema dict; it fills in live, and -o binds the validated object",
@@ -150,7 +164,9 @@ In a line magic the first word is a model if it holds ':' or names an alias (or 
 chatbot); otherwise the whole line is the prompt, unless the word is close to an
 alias (`chatbt`): that is refused as a typo before anything is sent. `{name}` in the prompt is replaced by
 the variable `name` from the notebook (`{In[3]}` and `{Out[3]}` work; `{{` is a literal
-brace; --raw turns this off). An unknown name is an error and nothing is sent.
+brace; --raw turns this off). An unknown name is an error and nothing is sent. A DataFrame
+becomes a markdown table (shape, dtypes, first and last rows), an exception its traceback,
+and a matplotlib figure or a picture is sent as an image.
 
 The cell returns at once and the answer streams afterwards. With --wait the cell runs
 until the answer ends (it is rewritten into a top-level `await`, so the Stop button and

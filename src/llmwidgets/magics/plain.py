@@ -71,7 +71,7 @@ async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) 
     kwargs = call.stream_kwargs()
     if kwargs.get("approve"):
         kwargs["approve"] = _ask_on_stdin
-    chunks = stream(model, call.prompt, **kwargs)
+    chunks = stream(model, call.message_prompt, **kwargs)
     ends_in_newline = True
     try:
         async with chunks:

@@ -42,7 +42,7 @@ def show_widget(call: LLMCall, binder: Binder) -> Any:
     if len(call.models) == 1:
         from llmwidgets.widgets.stream import StreamWidget
 
-        widget = StreamWidget(call.models[0], call.prompt, **kwargs)
+        widget = StreamWidget(call.models[0], call.message_prompt, **kwargs)
         widget.on_end(lambda w: binder.bind_response(w.response, strict=False))
         display(widget)
         return widget
@@ -53,7 +53,7 @@ def show_widget(call: LLMCall, binder: Binder) -> Any:
             "Comparing several models needs llmwidgets.widgets.compare, which is not available "
             "in this installation. Name one model."
         ) from None
-    grid = compare(call.models, call.prompt, **kwargs)
+    grid = compare(call.models, call.message_prompt, **kwargs)
 
     def on_pane_end(_pane: Any) -> None:
         if grid.done:

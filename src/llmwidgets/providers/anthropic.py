@@ -17,6 +17,7 @@ from typing import Any
 import anthropic
 
 from llmwidgets.chunks import (
+    ImagePart,
     Message,
     Request,
     StreamChunk,
@@ -97,9 +98,18 @@ def to_anthropic_messages(
                 for tc in m.tool_calls
             )
             out.append({"role": "assistant", "content": content})
+        elif m.images:
+            blocks = [{"type": "text", "text": m.content}] if m.content else []
+            blocks += [image_block(image) for image in m.images]
+            out.append({"role": m.role, "content": blocks})
         else:
             out.append({"role": m.role, "content": m.content})
     return ("\n\n".join(systems) or None), out
+
+
+def image_block(image: ImagePart) -> dict[str, Any]:
+    source = {"type": "base64", "media_type": image.media_type, "data": image.base64}
+    return {"type": "image", "source": source}
 
 
 def thinking_block(block: ThinkingBlock) -> dict[str, Any]:
@@ -231,6 +241,7 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     timeout_type = anthropic.Timeout
     default_base_url = DEFAULT_BASE_URL
     structured_output = True  # output_config.format (older SDKs send it in extra_body)
+    images = True  # base64 image blocks
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(

@@ -49,6 +49,9 @@ class Provider(Protocol):
 #: A provider that honours `Request.response_format` says so with a true class attribute
 #: `structured_output`; the others are refused before anything is sent.
 STRUCTURED_OUTPUT = "structured_output"
+#: A provider whose models can read `Message.images` says so with a true class attribute
+#: `images`; a prompt with images is refused by the others before anything is sent.
+IMAGES = "images"
 
 
 ProviderFactory = Callable[[ProviderConfig], Provider]

@@ -170,7 +170,12 @@ def to_gemini_contents(
                 parts.append(_call_part(tc))
             contents.append({"role": "model", "parts": parts})
         else:
-            contents.append({"role": "user", "parts": [{"text": m.content}]})
+            user: list[dict[str, Any]] = [{"text": m.content}] if m.content or not m.images else []
+            user += [
+                {"inline_data": {"mime_type": image.media_type, "data": image.data}}
+                for image in m.images
+            ]
+            contents.append({"role": "user", "parts": user})
     return ("\n\n".join(systems) or None), contents
 
 
@@ -412,6 +417,7 @@ class GoogleProvider(SDKProvider[Any]):
     timeout_type = float
     default_base_url = DEFAULT_BASE_URL
     structured_output = True  # response_mime_type + response_json_schema
+    images = True  # inline_data parts
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(

@@ -259,6 +259,8 @@ class LocalProvider:
     name = "local"
     label = "the offline model"
     note = "tiny offline model (SmolLM2-135M): answers are not reliable"
+    #: A text-only model: a prompt with images is refused before the engine is loaded.
+    images = False
 
     def __init__(self, config: ProviderConfig | None = None) -> None:
         self.config = config or ProviderConfig(name="local")

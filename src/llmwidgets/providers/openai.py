@@ -55,6 +55,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
     )
     timeout_type = openai.Timeout
     structured_output = True  # response_format json_schema (compatible servers: most of them)
+    images = True  # image_url parts (a text-only model on a compatible server answers with a 400)
 
     def __init__(self, config: ProviderConfig) -> None:
         # `api_key_env = ""` says "this server needs no key" (local OpenAI-compatible servers).

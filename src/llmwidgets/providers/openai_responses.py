@@ -95,6 +95,13 @@ def to_response_input(
                 }
                 for tc in m.tool_calls
             )
+        elif m.images:
+            parts = [{"type": "input_text", "text": m.content}] if m.content else []
+            parts += [
+                {"type": "input_image", "image_url": image.data_url, "detail": "auto"}
+                for image in m.images
+            ]
+            items.append({"role": m.role, "content": parts})
         else:
             items.append({"role": m.role, "content": m.content})
     return ("\n\n".join(systems) or None), items

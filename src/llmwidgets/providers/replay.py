@@ -145,6 +145,8 @@ class ReplayProvider:
     label = "the replay provider"
     #: A recording holding JSON plays as structured output (it is not asked for anything).
     structured_output = True
+    #: A recording plays whatever the prompt holds: images are accepted and ignored.
+    images = True
     note = "recording: replayed answer, not a live model"
 
     def __init__(self, config: ProviderConfig | None = None) -> None:
