@@ -80,6 +80,13 @@ def test_a_series_is_a_one_column_table_with_its_name(frame: Any) -> None:
     assert table_rows(text)[-1] == "| 1 | 0.5 |"
 
 
+def test_a_polars_dataframe_is_a_table_without_an_index() -> None:
+    pl = pytest.importorskip("polars")
+    text = table_markdown(pl.DataFrame({"n": [1, 2, 3]}), max_rows=2)
+    assert text.startswith("polars DataFrame: 3 rows × 1 columns (first 1 and last 1 rows shown)")
+    assert table_rows(text) == ["| n |", "| --- |", "| 1 |", "| … |", "| 3 |"]
+
+
 def test_a_format_spec_or_conversion_formats_the_object_as_python_does(frame: Any) -> None:
     text, _ = interpolate_prompt("{df!r}", {"df": frame.head(1)})
     assert text == repr(frame.head(1))

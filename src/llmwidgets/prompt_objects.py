@@ -13,7 +13,6 @@ costs nothing, and a subclass (a GeoDataFrame) is still a DataFrame.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -114,16 +113,12 @@ def _dtypes(table: Any, library: str) -> Iterable[tuple[str, str]]:
 
 
 def _markdown(table: Any, library: str, head_n: int, tail_n: int) -> str:
-    """pandas' own `to_markdown` where `tabulate` is installed, else a plain markdown table
-    built from the head and tail values (polars has no markdown writer of its own)."""
+    """A markdown table of the head and tail values, pandas' index first.
+
+    Built here rather than by pandas' `to_markdown`: that needs `tabulate`, leaves a `|` inside
+    a cell unescaped (which breaks the table), and pads columns with spaces the model pays for;
+    polars has no markdown writer. One builder also makes the prompt the same everywhere."""
     head, tail = table.head(head_n), table.tail(tail_n) if tail_n else None
-    if library == "pandas" and importlib.util.find_spec("tabulate") is not None:
-        text: str = head.to_markdown()
-        if tail is not None:
-            width = text.splitlines()[0].count("|") - 1
-            gap = "| " + " | ".join(["…"] * width) + " |"
-            text += "\n" + gap + "\n" + "\n".join(tail.to_markdown().splitlines()[2:])
-        return text
     index = library == "pandas"
     header = ([""] if index else []) + [_label(col) for col in table.columns]
     lines = [_row(header), _row(["---"] * len(header))]
