@@ -23,12 +23,14 @@ import asyncio
 import inspect
 import json
 import time
+import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import docstring_parser
 import pydantic
+from pydantic.fields import FieldInfo
 
 from llmwidgets.chunks import ToolCall, ToolResult, ToolStatus
 from llmwidgets.errors import ConfigurationError
@@ -67,6 +69,7 @@ class Tool:
             ) from exc
         doc = docstring_parser.parse(inspect.getdoc(function) or "")
         described = {p.arg_name: p.description for p in doc.params if p.description}
+        described.update(_field_descriptions(function))
         for arg, prop in schema.get("properties", {}).items():
             prop.pop("title", None)
             if arg in described and "description" not in prop:
@@ -99,6 +102,24 @@ class Tool:
         if inspect.iscoroutinefunction(self.function):
             return await adapter.validate_python(dict(arguments))
         return await asyncio.to_thread(adapter.validate_python, dict(arguments))
+
+
+def _field_descriptions(function: Callable[..., Any]) -> dict[str, str]:
+    """`Annotated[T, Field(description=...)]` of each argument: pydantic 2.9 (our floor) leaves
+    them out of a function's schema, so they are read from the hints here."""
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except Exception:  # unresolvable forward references: the schema step reports those
+        return {}
+    found: dict[str, str] = {}
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is not typing.Annotated:
+            continue
+        for meta in typing.get_args(hint)[1:]:
+            description = getattr(meta, "description", None)
+            if isinstance(meta, FieldInfo) and description:
+                found[name] = description
+    return found
 
 
 class Toolbox:
