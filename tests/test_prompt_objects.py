@@ -87,6 +87,11 @@ def test_a_polars_dataframe_is_a_table_without_an_index() -> None:
     assert table_rows(text) == ["| n |", "| --- |", "| 1 |", "| … |", "| 3 |"]
 
 
+def test_an_unnamed_series_is_a_column_named_value() -> None:
+    text = table_markdown(pd.Series([7]))
+    assert "dtypes: value: int64" in text and table_rows(text)[0] == "|  | value |"
+
+
 def test_a_format_spec_or_conversion_formats_the_object_as_python_does(frame: Any) -> None:
     text, _ = interpolate_prompt("{df!r}", {"df": frame.head(1)})
     assert text == repr(frame.head(1))

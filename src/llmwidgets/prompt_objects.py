@@ -77,7 +77,7 @@ def table_markdown(table: Any, *, max_rows: int = DEFAULT_MAX_TABLE_ROWS) -> str
     series = _is(table, library, "Series")
     if series:
         name = getattr(table, "name", None)
-        table = table.to_frame() if library != "pandas" else table.to_frame(name=_label(name))
+        table = table.to_frame(name="value" if name is None or name == "" else name)
     rows, columns = table.shape
     head_n, tail_n = _budget(rows, max_rows)
     shown = (
