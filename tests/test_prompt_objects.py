@@ -11,11 +11,18 @@ from typing import Any
 import pytest
 
 import llmwidgets
+from llmwidgets import StreamWidget, prompt_objects
 from llmwidgets.chunks import ImagePart, Message, to_messages
 from llmwidgets.errors import ConfigurationError
 from llmwidgets.interpolate import PromptVariableError, interpolate_prompt
-from llmwidgets.prompt_objects import PromptObjectError, table_markdown, to_prompt
-from tests.support import PNG_PIXEL
+from llmwidgets.prompt_objects import (
+    THUMBNAIL_PX,
+    PromptObjectError,
+    table_markdown,
+    thumbnail,
+    to_prompt,
+)
+from tests.support import PNG_PIXEL, ended
 
 pd = pytest.importorskip("pandas")
 matplotlib = pytest.importorskip("matplotlib")
@@ -200,6 +207,41 @@ async def test_the_local_model_refuses_images_before_anything_is_sent() -> None:
 async def test_a_replayed_answer_ignores_images() -> None:
     response = await llmwidgets.complete("replay:short", ["What is this?", PNG_PIXEL], delay=0)
     assert response.text
+
+
+# -- what the widget shows was sent ---------------------------------------------------------------
+async def test_the_widget_shows_a_figure_as_a_small_thumbnail(recorder: Any, figure: Any) -> None:
+    w = StreamWidget("replay:short", ["Describe this", figure], delay=0)
+    await ended(w)
+    (item,) = w.sent
+    assert (item["kind"], item["label"]) == ("image", "image 1")
+    assert item["info"].startswith("PNG · ")
+    thumb = Image.open(io.BytesIO(ImagePart.from_data_url(item["src"]).data))
+    assert max(thumb.size) <= THUMBNAIL_PX
+
+
+async def test_the_widget_shows_a_table_as_a_preview_of_what_was_sent(
+    recorder: Any, frame: Any
+) -> None:
+    w = StreamWidget("replay:short", ["Which rows look wrong?", frame], delay=0)
+    await ended(w)
+    (item,) = w.sent
+    assert item["kind"] == "table"
+    assert item["label"].startswith("pandas DataFrame: 100 rows × 3 columns")
+    assert item["text"] == table_markdown(frame).split("\n", 1)[1]
+
+
+async def test_the_widget_shows_nothing_sent_for_a_prompt_of_words(recorder: Any) -> None:
+    w = StreamWidget("replay:short", "Hi", delay=0)
+    await ended(w)
+    assert w.sent == []
+
+
+def test_without_pil_a_small_image_is_its_own_thumbnail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prompt_objects.importlib.util, "find_spec", lambda name: None)
+    assert (
+        thumbnail(ImagePart("image/png", PNG_PIXEL)) == ImagePart("image/png", PNG_PIXEL).data_url
+    )
 
 
 # -- no optional library is imported --------------------------------------------------------------

@@ -15,6 +15,7 @@
 import { createCounter } from "./counter.js";
 import { IncrementalMarkdown } from "./markdown.js";
 import * as protocol from "./protocol.js";
+import { SentPreview } from "./sent.js";
 import { StructuredView } from "./structured.js";
 import { ThinkingPanel } from "./thinking.js";
 import { ToolCard } from "./tool-card.js";
@@ -97,8 +98,15 @@ export class StreamView {
     this.errorEl.setAttribute("role", "alert");
 
     this.thinking = new ThinkingPanel(doc);
+    this.sent = new SentPreview(doc);
 
-    this.root.append(this.header, this.thinking.element, this.body, this.errorEl);
+    this.root.append(
+      this.header,
+      this.sent.element,
+      this.thinking.element,
+      this.body,
+      this.errorEl,
+    );
     el.appendChild(this.root);
 
     this._onStop = () => this.stop();
@@ -483,6 +491,11 @@ export class StreamView {
     this._syncStructured();
   }
 
+  /** The prompt's images and tables, shown above the answer (see sent.js). */
+  setSent(items) {
+    this.sent.setItems(items);
+  }
+
   /** The thinking as the ended answer had it (a saved widget state, read without a kernel). */
   setFinalThinking(text) {
     if (!text) return;
@@ -501,6 +514,7 @@ export class StreamView {
   destroy() {
     this._stopTicker();
     this.thinking.destroy();
+    this.sent.destroy();
     this.structuredView?.destroy();
     for (const card of this._cards.values()) card.destroy();
     this.stopButton.removeEventListener("click", this._onStop);

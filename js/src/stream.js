@@ -44,6 +44,7 @@ export function bindStreamView(model, el, options = {}) {
   const onTools = () => view.setFinalTools(model.get("final_tools"));
   // Structured output: the text is JSON and is shown as an object (js/src/structured.js).
   const onStructured = () => view.setStructured(Boolean(model.get("structured")));
+  const onSent = () => view.setSent(model.get("sent") ?? []);
   // Deltas carry the live metrics, so streaming needs no trait updates (one message per batch).
   const onMessage = (msg) => {
     if (msg?.metrics) view.setMetrics(msg.metrics);
@@ -55,6 +56,7 @@ export function bindStreamView(model, el, options = {}) {
   onMetrics();
   onError();
   onStructured(); // before the saved text, so it is drawn once, the right way
+  onSent();
   const status = model.get("status") ?? "idle";
   const saved = model.get("final_text");
   // The cards first, so the saved text is split at them once rather than laid out twice.
@@ -72,6 +74,7 @@ export function bindStreamView(model, el, options = {}) {
     ["change:final_text", onText],
     ["change:final_tools", onTools],
     ["change:structured", onStructured],
+    ["change:sent", onSent],
     ["msg:custom", onMessage],
   ];
   for (const [name, fn] of listeners) model.on(name, fn);

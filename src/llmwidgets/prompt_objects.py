@@ -13,7 +13,10 @@ costs nothing, and a subclass (a GeoDataFrame) is still a DataFrame.
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import itertools
+import re
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,3 +252,67 @@ def user_message(items: Sequence[Any], *, max_table_rows: int = DEFAULT_MAX_TABL
     fig])`): text in order, paragraphs apart, each image marked where it stood and attached."""
     text, images = content_parts(items, max_table_rows=max_table_rows)
     return Message("user", text, images=images)
+
+
+# -- what the widget shows was sent ---------------------------------------------------------------
+
+#: Longest side of a thumbnail in pixels (drawn at most 96 CSS pixels: sharp on HiDPI screens).
+THUMBNAIL_PX = 128
+#: Without PIL an image is its own thumbnail only up to this size, so saved state stays small.
+MAX_RAW_THUMBNAIL_BYTES = 48_000
+
+_TABLE_HEADING = re.compile(r"(?:pandas|polars) (?:DataFrame|Series): \d+ rows.*$", re.MULTILINE)
+
+
+def thumbnail(image: ImagePart, size: int = THUMBNAIL_PX) -> str:
+    """A small PNG data URL of `image` made by PIL where it is installed; without PIL the image
+    itself when it is small, else "" (the view then shows the label alone)."""
+    if importlib.util.find_spec("PIL") is not None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(image.data)) as opened:
+                small = opened.copy()
+            small.thumbnail((size, size))
+            if small.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+                small = small.convert("RGBA")
+            buffer = io.BytesIO()
+            small.save(buffer, format="PNG")
+            return ImagePart("image/png", buffer.getvalue()).data_url
+        except (OSError, ValueError, UnidentifiedImageError):
+            pass  # bytes PIL cannot read: fall back as if it were absent
+    return image.data_url if len(image.data) <= MAX_RAW_THUMBNAIL_BYTES else ""
+
+
+def _tables_in(text: str) -> Iterator[tuple[str, str]]:
+    """(heading, dtypes and rows) of each table `table_markdown` wrote into `text`: the heading
+    it writes is how a table is told from the words around it."""
+    for match in _TABLE_HEADING.finditer(text):
+        dtypes, *rest = text[match.end() :].lstrip("\n").splitlines() or [""]
+        if rest and not rest[0].strip():
+            rest = rest[1:]
+        rows = list(itertools.takewhile(lambda line: line.startswith("|"), rest))
+        yield match.group(0), "\n".join([dtypes, *([""] if rows else []), *rows])
+
+
+def sent_preview(messages: Sequence[Message]) -> list[dict[str, str]]:
+    """What the question (the last user message) sent besides its words, for the widget: each
+    table (label and markdown) and each image (label, thumbnail, type and size)."""
+    question = next((m for m in reversed(messages) if m.role == "user"), None)
+    if question is None:
+        return []
+    items = [
+        {"kind": "table", "label": heading, "text": body}
+        for heading, body in _tables_in(question.content)
+    ]
+    for number, image in enumerate(question.images, 1):
+        kind = image.media_type.removeprefix("image/").upper()
+        items.append(
+            {
+                "kind": "image",
+                "label": image_marker(number).strip("[]"),
+                "src": thumbnail(image),
+                "info": f"{kind} · {max(1, round(len(image.data) / 1000))} KB",
+            }
+        )
+    return items

@@ -20,9 +20,10 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
-from llmwidgets.chunks import Prompt, Response, ToolCall, Usage
+from llmwidgets.chunks import Prompt, Response, ToolCall, Usage, to_messages
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.prompt_objects import sent_preview
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets import protocol
@@ -65,6 +66,9 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     #: The answer is JSON asked for with `schema=`: views draw it as an object filling in.
     structured = traitlets.Bool(False).tag(sync=True)
     label_note = traitlets.Unicode("").tag(sync=True)
+    #: What the question sent besides its words, drawn above the answer: image thumbnails and
+    #: table previews (`prompt_objects.sent_preview`). Synced, so saved widget state keeps them.
+    sent: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
 
     def __init__(
         self,
@@ -101,6 +105,9 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         if self.run is not None or self._startup_error is not None:
             self.send(protocol.reset())
         self._startup_error = None
+        if not isinstance(prompt, str):
+            prompt = to_messages(prompt)  # once: figures are drawn here, not again by stream()
+        self.sent = [] if isinstance(prompt, str) else sent_preview(prompt)
         try:
             chunks = stream(model, prompt, config=config, **options)
         except LLMWidgetsError as exc:  # bad alias or config: nothing was sent
@@ -133,6 +140,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         self._startup_error = None
         with self.hold_sync():
             self.model_label = model_label
+            self.sent = []
             self.final_text = text
             self.final_thinking = ""
             self.final_tools = []
