@@ -130,10 +130,10 @@ def running_loop() -> asyncio.AbstractEventLoop:
     if loop is not None:
         return loop
     raise RuntimeError(
-            "Live streaming needs a running event loop, as in a Jupyter kernel. Outside a "
-            "notebook use `await llmwidgets.complete(...)` or `async for chunk in "
-            "llmwidgets.stream(...)`."
-        )
+        "Live streaming needs a running event loop, as in a Jupyter kernel. Outside a "
+        "notebook use `await llmwidgets.complete(...)` or `async for chunk in "
+        "llmwidgets.stream(...)`."
+    )
 
 
 def _terminal_ipython_loop() -> asyncio.AbstractEventLoop | None:

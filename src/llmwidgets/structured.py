@@ -93,7 +93,9 @@ def _strict(adapter: pydantic.TypeAdapter[Any], value: Any) -> dict[str, Any] | 
     except ImportError:  # pragma: no cover - every supported openai has it
         return None
     try:
-        target = value if isinstance(value, type) and issubclass(value, pydantic.BaseModel) else adapter
+        target = (
+            value if isinstance(value, type) and issubclass(value, pydantic.BaseModel) else adapter
+        )
         return dict(to_strict_json_schema(target))
     except Exception:  # a shape the strict form cannot express: send the plain schema
         return None
