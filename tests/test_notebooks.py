@@ -66,3 +66,11 @@ def test_the_structured_notebook_validates_a_recorded_object_offline(
     assert "[('Kyoto', 2), ('Nara', 1)]" in text
     assert "('Three unhurried days in Kansai', 140)" in text
     assert "&quot;highlights&quot;" in markdown or '"highlights"' in markdown  # the saved copy
+
+
+@pytest.mark.timeout(240)
+def test_the_objects_notebook_sends_a_table_and_a_figure_offline(tmp_path: Path, clean_env: None):
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    nb, _ = run("objects.ipynb", tmp_path)
+    assert "['table', 'image']" in outputs_text(nb)
