@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aiohttp import web
-from wire_server import Scenario, ToolFragment, WireEvent, answer_to, latest_tool_results
+from wire_scenarios import Scenario, ToolFragment, WireEvent, answer_to, latest_tool_results
 
 if TYPE_CHECKING:
     from wire_server import WireServer

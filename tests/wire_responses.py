@@ -18,14 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from wire_server import (
-    Scenario,
-    ToolFragment,
-    WireEvent,
-    answer_to,
-    latest_tool_results,
-    openai_error_body,
-)
+from wire_openai import openai_error_body
+from wire_scenarios import Scenario, ToolFragment, WireEvent, answer_to, latest_tool_results
 
 if TYPE_CHECKING:
     from wire_server import WireServer
