@@ -153,13 +153,13 @@ class StreamRun:
 
     def __init__(
         self,
-        chunks: ChunkStream,
+        answer: ChunkStream,
         sink: StreamSink,
         *,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.chunks = chunks
+        self.answer = answer
         self.sink = sink
         self.flush_interval = flush_interval
         self._clock = clock
@@ -167,10 +167,10 @@ class StreamRun:
         self.error: LLMWidgetsError | None = None
         self.error_info: ErrorInfo | None = None
         self.seq = 0
-        self._sent_chars = 0  # how much of `chunks.text` views have been sent
+        self._sent_chars = 0  # how much of `answer.text` views have been sent
         self._pending: list[str] = []
         self._chars = 0
-        self._sent_thinking = 0  # the same for `chunks.thinking`
+        self._sent_thinking = 0  # the same for `answer.thinking`
         self._pending_thinking: list[str] = []
         self._thinking_chars = 0
         #: Tool cards by id ("step.index"), in the order the model made the calls.
@@ -189,7 +189,7 @@ class StreamRun:
         self._loop = running_loop()
         self._done = self._loop.create_future()
         self.sink.on_stream_start(self)
-        self.task = self._loop.create_task(self._run(), name=f"llmwidgets:{self.chunks.alias}")
+        self.task = self._loop.create_task(self._run(), name=f"llmwidgets:{self.answer.alias}")
         self.task.add_done_callback(self._task_done)
         return self
 
@@ -216,16 +216,16 @@ class StreamRun:
     @property
     def text(self) -> str:
         """Everything received so far, sent or still pending (kept once, by the ChunkStream)."""
-        return self.chunks.text
+        return self.answer.text
 
     @property
     def thinking(self) -> str:
         """The model's thinking received so far."""
-        return self.chunks.thinking
+        return self.answer.thinking
 
     def snapshot(self) -> tuple[int, str]:
         """(seq, text) for a view that (re)attaches: the text as of delta `seq`."""
-        return self.seq, self.chunks.text[: self._sent_chars]
+        return self.seq, self.answer.text[: self._sent_chars]
 
     def tools_snapshot(self) -> list[dict[str, object]]:
         """Every card as of delta `seq`, to go with `snapshot()`."""
@@ -233,11 +233,11 @@ class StreamRun:
 
     def thinking_snapshot(self) -> str:
         """The thinking as of delta `seq`, to go with `snapshot()`."""
-        return self.chunks.thinking[: self._sent_thinking] if self._sent_thinking else ""
+        return self.answer.thinking[: self._sent_thinking] if self._sent_thinking else ""
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> Metrics:
-        cs = self.chunks
+        cs = self.answer
         now = self.ended_at or self._clock()
         usage = cs.usage if self.done else None
         chars = self._chars + self._thinking_chars
@@ -281,7 +281,7 @@ class StreamRun:
     async def _run(self) -> None:
         assert self._done is not None
         try:
-            async for chunk in self.chunks:
+            async for chunk in self.answer:
                 if chunk.thinking:
                     self._add_thinking(chunk.thinking)
                 if chunk.delta:
@@ -325,7 +325,7 @@ class StreamRun:
     # -- tool cards ------------------------------------------------------------------------
     def card_id(self, call: ToolCall) -> str:
         """Calls are numbered from 0 in each step of the tool loop, so the step is in the id."""
-        return f"{self.chunks.step}.{call.index}"
+        return f"{self.answer.step}.{call.index}"
 
     def _add_calls(self, calls: tuple[ToolCall, ...]) -> None:
         if self.status in ("waiting", "queued"):
@@ -415,7 +415,7 @@ class StreamRun:
             self._pending_arguments.clear()
 
     async def _finish(self, status: Status) -> None:
-        await self.chunks.aclose()  # idempotent; makes sure the HTTP response is closed
+        await self.answer.aclose()  # idempotent; makes sure the HTTP response is closed
         self._conclude(status)
 
     def _conclude(self, status: Status) -> None:
@@ -436,7 +436,7 @@ class StreamRun:
 
     @property
     def response(self) -> Response:
-        r = self.chunks.response
+        r = self.answer.response
         if self.status == "stopped":
             r.finish_reason = "cancelled"
         elif self.status == "error" and r.finish_reason is None:

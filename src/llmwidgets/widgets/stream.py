@@ -109,7 +109,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             prompt = to_messages(prompt)  # once: figures are drawn here, not again by stream()
         self.sent = [] if isinstance(prompt, str) else sent_preview(prompt)
         try:
-            chunks = stream(model, prompt, config=config, **options)
+            answer = stream(model, prompt, config=config, **options)
         except LLMWidgetsError as exc:  # bad alias or config: nothing was sent
             self._startup_error = exc
             self.run = None
@@ -121,8 +121,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
                 self.error = ErrorInfo(exc.title, exc.message).to_dict()
                 self.status = "error"
             return self
-        chunks.ask = self._ask
-        self.run = StreamRun(chunks, self, flush_interval=self.flush_interval)
+        answer.ask = self._ask
+        self.run = StreamRun(answer, self, flush_interval=self.flush_interval)
         with self.hold_sync():  # the starting state in one message
             self.run.start()
         return self
@@ -236,7 +236,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         self.final_thinking = ""
         self.final_tools = []
         self.error = None
-        self.model_label = run.chunks.target.spec
+        self.model_label = run.answer.target.spec
         self.label_note = ""
         self.metrics = run.metrics().to_dict()
         self.status = "waiting"
@@ -245,8 +245,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         if self.status != "streaming":
             # The first delta also fixes which model answered (fallbacks happen before it).
             with self.hold_sync():
-                self.model_label = run.chunks.target.spec
-                self.label_note = run.chunks.note
+                self.model_label = run.answer.target.spec
+                self.label_note = run.answer.note
                 self.status = "streaming"
 
     def on_stream_delta(
@@ -275,8 +275,8 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
 
     def on_stream_end(self, run: StreamRun) -> None:
         with self.hold_sync():
-            self.label_note = run.chunks.note
-            self.model_label = run.chunks.target.spec
+            self.label_note = run.answer.note
+            self.model_label = run.answer.target.spec
             self.final_text = run.text
             self.final_thinking = run.thinking
             self.final_tools = run.tools_snapshot()
