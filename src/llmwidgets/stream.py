@@ -76,7 +76,7 @@ def get_provider(target: Target) -> Provider:
 
 
 @dataclass(frozen=True)
-class Options:
+class CallOptions:
     """Per-call overrides; None means "use the alias default"."""
 
     system: str | None = None
@@ -104,7 +104,7 @@ MAX_TEMPERATURE: dict[str, float] = {
 }
 
 
-def check_temperature(target: Target, opts: Options, resolution: Resolution) -> None:
+def check_temperature(target: Target, opts: CallOptions, resolution: Resolution) -> None:
     """Refuse a temperature the provider would reject, before anything is sent: the error names
     the accepted range at once, instead of a provider's 400 after a round trip (or, for a
     fallback, only once that model is reached)."""
@@ -131,7 +131,7 @@ def check_temperature(target: Target, opts: Options, resolution: Resolution) -> 
 def build_request(
     target: Target,
     messages: list[Message],
-    opts: Options,
+    opts: CallOptions,
     default_timeout: float,
     tools: list[dict[str, Any]] | None = None,
 ) -> Request:
@@ -163,7 +163,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self,
         model: str,
         prompt: Prompt,
-        opts: Options,
+        opts: CallOptions,
         config: str | os.PathLike[str] | Config | None = None,
         base_url: str | None = None,
         api_key_env: str | None = None,
@@ -569,7 +569,7 @@ def stream(
     `schema` (a pydantic model class, TypedDict, dataclass or JSON Schema dict) asks for JSON in
     that shape; `response.parsed` holds the validated value, or `StructuredOutputError` says why not.
     """
-    opts = Options(
+    opts = CallOptions(
         system,
         temperature,
         max_tokens,
