@@ -258,3 +258,32 @@ async def test_a_chat_keeps_what_providers_want_back_with_a_tool_turn(wire_serve
     await chat.send("Weather?")
     calls = [c for t in chat._turns for m in t.as_messages() for c in m.tool_calls]
     assert calls and all(c.thought_signature for c in calls)
+
+
+async def test_a_chat_started_from_messages_with_tool_turns_shows_and_sends_them(
+    wire_server: WireServer,
+):
+    first = ChatWidget(
+        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
+    )
+    await first.send("Weather?")
+    again = ChatWidget(
+        "openai:weather-loop",
+        base_url=wire_server.openai_base_url,
+        tools=[get_weather],
+        messages=first.messages,
+    )
+    assert again.messages == first.messages
+    shown = again._turns[1].answer
+    assert shown is not None and shown.final_tools[0]["result"] == "sunny in Paris"
+    assert shown.final_tools[0]["at"] == len("Let me check.")
+    asked = len(wire_server.requests)
+    second = again.send("Thanks")
+    await ended(second)
+    roles = [m["role"] for m in wire_server.requests[asked].body["messages"]]
+    assert roles == ["user", "assistant", "tool", "assistant", "user"]
+
+
+def test_a_tool_result_with_no_call_before_it_is_refused() -> None:
+    with pytest.raises(ValueError, match="must follow the call"):
+        ChatWidget("replay:short", messages=[{"role": "tool", "content": "x", "tool_call_id": "1"}])

@@ -76,6 +76,8 @@ class _Turn:
     role: ChatRole
     view: ipywidgets.Widget
     text: str = ""
+    #: For an answer given in `messages=[...]` that called tools: its turns as given.
+    given: list[Message] | None = None
 
     @property
     def answer(self) -> StreamWidget | None:
@@ -97,11 +99,59 @@ class _Turn:
         """The turn as the API reads it: an answer that called tools is each call, each result
         and the final text, so the next request shows the model what its tools returned (with
         what providers want back unchanged: Gemini's call signatures, Anthropic's thinking)."""
+        if self.given is not None:
+            return list(self.given)
         w = self.answer
         response = w.response if w is not None else None
         if response is not None and any(m.tool_calls for m in response.messages):
             return list(response.messages)
         return [Message(self.role, self.content)]
+
+
+def _answers_and_questions(messages: list[Message]) -> list[list[Message]]:
+    """Given messages grouped into turns: each user message alone, and each answer with the
+    tool calls and results it made on the way (assistant and tool messages up to the next
+    user message)."""
+    groups: list[list[Message]] = []
+    for m in messages:
+        if m.role == "user":
+            groups.append([m])
+        elif m.role in ("assistant", "tool"):
+            if groups and groups[-1][0].role != "user":
+                groups[-1].append(m)
+            elif m.role == "assistant":
+                groups.append([m])
+            else:
+                raise ValueError("ChatWidget(messages=...): a tool result must follow the call.")
+        else:
+            raise ValueError(
+                "ChatWidget(messages=...) takes user, assistant and tool messages after an "
+                f"optional leading system message, not {m.role!r}."
+            )
+    return groups
+
+
+def _shown_tool_answer(group: list[Message]) -> tuple[str, list[dict[str, Any]]]:
+    """The text of an answer given with its tool turns, and a card for each call where it was
+    made (at the end of the text before it), with its result."""
+    results = {m.tool_call_id: m.content for m in group if m.role == "tool"}
+    text = ""
+    cards: list[dict[str, Any]] = []
+    for step, m in enumerate(x for x in group if x.role == "assistant"):
+        if m.content:
+            text += ("\n\n" if text else "") + m.content
+        for call in m.tool_calls:
+            card: dict[str, Any] = {
+                "id": f"{step}.{call.index}",
+                "name": call.name,
+                "at": len(text),
+                "status": "done" if call.id in results else "cancelled",
+                "arguments": call.arguments,
+            }
+            if call.id in results:
+                card["result"] = results[call.id]
+            cards.append(card)
+    return text, cards
 
 
 @dataclass(frozen=True)
@@ -179,16 +229,16 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
                 system = given[0].content
             given = given[1:]
         self.system = system
-        for m in given:
-            if m.role == "user":
-                self._turns.append(_Turn("user", self._user_view(m.content), m.content))
-            elif m.role == "assistant":
-                self._turns.append(_Turn("assistant", StreamWidget().show(m.content)))
+        for group in _answers_and_questions(given):
+            first = group[0]
+            if first.role == "user":
+                self._turns.append(_Turn("user", self._user_view(first.content), first.content))
+            elif len(group) == 1 and not first.tool_calls:
+                self._turns.append(_Turn("assistant", StreamWidget().show(first.content)))
             else:
-                raise ValueError(
-                    "ChatWidget(messages=...) takes user and assistant messages after an optional "
-                    f"leading system message, not {m.role!r}."
-                )
+                text, cards = _shown_tool_answer(group)
+                view = StreamWidget().show(text, tools=cards)
+                self._turns.append(_Turn("assistant", view, given=group))
         self._sync()
 
     # -- Python API ------------------------------------------------------------------------

@@ -127,8 +127,10 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.run.start()
         return self
 
-    def show(self, text: str, model_label: str = "") -> StreamWidget:
-        """Show a given answer as ended, with no stream behind it.
+    def show(
+        self, text: str, model_label: str = "", tools: list[dict[str, Any]] | None = None
+    ) -> StreamWidget:
+        """Show a given answer as ended, with no stream behind it (and its tool cards, if any).
 
         For answers that come from elsewhere, such as an assistant turn in a chat's
         `messages=[...]`: views draw it like any ended answer, and a reloaded page gets it back.
@@ -143,7 +145,7 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             self.sent = []
             self.final_text = text
             self.final_thinking = ""
-            self.final_tools = []
+            self.final_tools = list(tools or [])
             self.metrics = {}
             self.error = None
             self.status = "done"
