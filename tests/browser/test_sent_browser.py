@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .lab import LabPage
+from .lab import LabPage, both_frontends
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +50,7 @@ def sent_state(page: LabPage) -> dict[str, object]:
     )
 
 
+@both_frontends
 def test_a_figure_and_a_table_sent_show_above_the_answer(
     notebook: Callable[..., LabPage],
 ) -> None:

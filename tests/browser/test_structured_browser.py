@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from wire_server import Scenario, split_text
 
-from .lab import DARK_THEME, LabPage
+from .lab import DARK_THEME, LabPage, both_frontends
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def shown_text(page: LabPage) -> str:
     )
 
 
+@both_frontends
 def test_a_field_fills_in_while_the_object_streams(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .lab import DARK_THEME, LabPage
+from .lab import DARK_THEME, LabPage, both_frontends
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,7 @@ def test_a_tool_card_streams_in_place_runs_and_the_answer_continues_below_it(
     assert 0 <= ended["before"] < ended["at"] < ended["after"]  # the card sits where it was made
 
 
+@both_frontends
 def test_allow_clicked_in_the_card_runs_the_tool(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:
