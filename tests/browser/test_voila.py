@@ -40,6 +40,8 @@ LONG = load_recording("long")
 LLM_CELLS = ["%load_ext llmwidgets", "%%llm replay:tour -O delay=0.02\nHow do I read a CSV file?"]
 # ~17 s of answer at the recording's own pace: time enough to press Stop.
 LONG_LLM_CELLS = ["%load_ext llmwidgets", "%%llm replay:long\nTell me a long story."]
+#: At the recording's own pace (~17 s), so a Stop click always lands mid-answer.
+SLOW_CHAT_CELLS = ["from llmwidgets import ChatWidget\nchat = ChatWidget('replay:long')\nchat"]
 CHAT_CELLS = [
     "from llmwidgets import ChatWidget\nchat = ChatWidget('replay:long', delay=0.01)\nchat"
 ]
@@ -204,7 +206,7 @@ def test_the_chat_sends_on_enter_and_streams_the_answer(
 def test_stop_in_the_chat_keeps_the_partial_answer(
     voila_page: Page, voila_server: VoilaServer
 ) -> None:
-    open_app(voila_page, voila_server, CHAT_CELLS)
+    open_app(voila_page, voila_server, SLOW_CHAT_CELLS)
     box = voila_page.locator(TEXT)
     box.click()
     box.fill("Go on")
@@ -213,7 +215,9 @@ def test_stop_in_the_chat_keeps_the_partial_answer(
     expect(answer).to_have_attribute("data-status", "streaming", timeout=20_000)
     body = answer.locator(".llmw-body")
     wait_until(lambda: len(body.text_content() or "") > 100, 20, "some of the answer")
-    voila_page.locator("button.llmw-chat-stop").click()
+    stop = voila_page.locator("button.llmw-chat-stop")
+    expect(stop).to_be_enabled()
+    stop.click()
     wait_ended(answer, "stopped")
     assert 100 < len((body.text_content() or "").strip()) < len(LONG.strip())
     box.fill("ok")
