@@ -501,3 +501,12 @@ def test_approve_in_plain_text_mode_declines_when_no_one_can_answer(
         "Weather?",
     )
     assert ran == [] and "declined" in capsys.readouterr().out
+
+
+def test_in_a_terminal_the_answers_figures_follow_it_on_stderr(
+    ip: InteractiveShell, capsys: Any
+) -> None:
+    ip.run_cell_magic("llm", "replay:short -O delay=0", "Why?")
+    printed = capsys.readouterr()
+    assert printed.out == PRINTED  # the answer alone on stdout
+    assert printed.err.startswith("replay:short · ") and " tokens" in printed.err

@@ -44,6 +44,10 @@ async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> N
             _write(f"\n── {model} ──\n", flush=True)
         response = await _print_one(model, call, binder, flush=not in_kernel)
         finals.append((model, response))
+        if not in_kernel:  # a terminal: the counter's figures, on stderr beside the answer
+            from llmwidgets.cli import summary_line
+
+            sys.stderr.write(summary_line(response) + "\n")
         if len(call.models) == 1:
             binder.bind_response(response, strict=True)
         else:

@@ -1,0 +1,81 @@
+"""`python -m llmwidgets`: an answer in the terminal, its summary on stderr, Ctrl-C keeps it."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from llmwidgets.chunks import Response, Usage
+from llmwidgets.cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, summary_line
+from llmwidgets.providers.replay import load_recording
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, **kw: object) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMWIDGETS_", "OPENAI_"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "llmwidgets", *args],
+        cwd=kw.get("cwd", ROOT / "tests"),  # no alias file there
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_answer_goes_to_stdout_and_the_summary_to_stderr() -> None:
+    out, err = cli("-m", "replay:short", "What", "is", "a", "list?").communicate(timeout=60)
+    assert out.rstrip("\n") == load_recording("short").rstrip("\n")
+    assert err.startswith("replay:short · ") and " tokens · " in err and "$0" in err
+
+
+def test_an_unknown_alias_is_an_error_naming_it() -> None:
+    p = cli("-m", "no-such-alias", "hi")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == EXIT_ERROR and out == ""
+    assert "no-such-alias" in err
+
+
+def test_ctrl_c_stops_the_request_and_keeps_the_partial_answer() -> None:
+    p = cli("-m", "replay:long", "Tell me a long story")
+    assert p.stdout is not None
+    first = p.stdout.readline()  # the answer has started
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    rest, err = p.communicate(timeout=30)
+    assert p.returncode == EXIT_STOPPED
+    printed = first + rest
+    assert printed.strip() and len(printed) < len(load_recording("long"))
+    assert err.rstrip().endswith("stopped")
+
+
+def test_the_summary_line_names_model_tokens_speed_and_cost() -> None:
+    r = Response(
+        "hi",
+        "gpt-4o-mini",
+        usage=Usage(1000, 2000),
+        time_to_first_token=0.25,
+        total_time=2.25,
+        provider="openai",
+    )
+    assert (
+        summary_line(r) == "openai:gpt-4o-mini · 2000 tokens · 1000.0 tok/s · TTFT 0.25 s · $0.0014"
+    )
+
+
+def test_markdown_is_rendered_with_rich_where_it_is_installed() -> None:
+    pytest.importorskip("rich")
+    out = io.StringIO()
+    live = _RichLive(out)
+    live("# Title\n\nSome **bold** words")
+    live.close()
+    shown = out.getvalue()
+    assert "Title" in shown and "bold" in shown and "**" not in shown and "# " not in shown
