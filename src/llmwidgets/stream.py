@@ -186,11 +186,6 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         """Every call the model made in this answer, earlier steps first."""
         return self._past_calls + list(self._tool_calls)
 
-    @property
-    def tool_results(self) -> dict[str, ToolResult]:
-        """How each call that ran (or was declined or cancelled) ended, by call id."""
-        return dict(self._results)
-
     def conversation(self) -> list[Message]:
         """The turns this answer adds. Calls left without a result (Stop) get a cancelled one,
         so the conversation stays valid for the next request."""
@@ -321,7 +316,6 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self, calls: list[ToolCall], approval: Approval | None
     ) -> AsyncGenerator[StreamChunk, None]:
         """Ask (when asked to), then run the allowed calls at once; results in call order."""
-        results: dict[str, ToolResult] = {}
         allowed: list[ToolCall] = []
         for call in calls:
             if approval is not None and approval.needs(call):
@@ -330,27 +324,26 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                 if inspect.isawaitable(verdict):
                     verdict = await verdict
                 if not verdict:
-                    results[call.id] = ToolResult(call.id, call.name, DECLINED, "denied", 0.0)
-                    yield StreamChunk(tool_event=ToolEvent(call, "denied", results[call.id]))
+                    denied = ToolResult(call.id, call.name, DECLINED, "denied", 0.0)
+                    self._results[call.id] = denied
+                    yield StreamChunk(tool_event=ToolEvent(call, "denied", denied))
                     continue
             allowed.append(call)
         for call in allowed:
             yield StreamChunk(tool_event=ToolEvent(call, "running"))
-        pending = {asyncio.ensure_future(self.toolbox.call(call)): call for call in allowed}
+        by_id = {call.id: call for call in allowed}
+        pending = [asyncio.ensure_future(self.toolbox.call(call)) for call in allowed]
         try:
-            for finished in asyncio.as_completed(list(pending)):
+            for finished in asyncio.as_completed(pending):
                 result = await finished
-                results[result.call_id] = result
                 self._results[result.call_id] = result
-                call = next(c for c in allowed if c.id == result.call_id)
+                call = by_id[result.call_id]
                 ended = ToolEvent(call, "error" if result.is_error else "done", result)
                 yield StreamChunk(tool_event=ended)
         finally:
             for task in pending:
                 task.cancel()  # Stop: a thread's late result is dropped
-        for call in calls:
-            self._results[call.id] = results[call.id]
-            self._turns.append(results[call.id].to_message())
+        self._turns.extend(self._results[call.id].to_message() for call in calls)
 
     async def _request(
         self, targets: Sequence[Target], messages: list[Message]
@@ -362,22 +355,9 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             received = False
             try:
                 self.provider = get_provider(target)
-                if self._opts.schema and not getattr(self.provider, STRUCTURED_OUTPUT, False):
-                    raise ConfigurationError(
-                        f"{target.spec} cannot be asked for structured output (schema=). Use an "
-                        "openai:, anthropic:, google: or openai-responses: model, or an "
-                        "OpenAI-compatible server that supports response_format.",
-                        provider=target.provider,
-                        model=target.model,
-                    )
-                if any(m.images for m in messages) and not getattr(self.provider, IMAGES, False):
-                    raise ConfigurationError(
-                        f"{target.spec} cannot read images; the prompt holds some (a figure, a "
-                        "picture or --image). Use an openai:, anthropic:, google: or "
-                        "openai-responses: model that reads images, or leave the images out.",
-                        provider=target.provider,
-                        model=target.model,
-                    )
+                refusal = self._cannot(target, self.provider, messages)
+                if refusal:
+                    raise ConfigurationError(refusal, provider=target.provider, model=target.model)
                 request = build_request(target, messages, self._opts, self._default_timeout, tools)
                 agen = self.provider.stream(request)
                 try:
@@ -415,6 +395,22 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                     target,
                 )
             return
+
+    def _cannot(self, target: Target, provider: Provider, messages: list[Message]) -> str:
+        """Why `provider` cannot take this request ("" if it can): asked before sending."""
+        if self._opts.schema and not getattr(provider, STRUCTURED_OUTPUT, False):
+            return (
+                f"{target.spec} cannot be asked for structured output (schema=). Use an "
+                "openai:, anthropic:, google: or openai-responses: model, or an "
+                "OpenAI-compatible server that supports response_format."
+            )
+        if any(m.images for m in messages) and not getattr(provider, IMAGES, False):
+            return (
+                f"{target.spec} cannot read images; the prompt holds some (a figure, a "
+                "picture or --image). Use an openai:, anthropic:, google: or "
+                "openai-responses: model that reads images, or leave the images out."
+            )
+        return ""
 
     def _record(self, chunk: StreamChunk) -> None:
         if chunk.delta:

@@ -86,7 +86,7 @@ CARD_ENDED: frozenset[str] = frozenset({"done", "error", "denied", "cancelled"})
 
 @dataclass
 class ToolCard:
-    """What a view shows of one tool call; `update` holds the fields sent since creation."""
+    """What a view shows of one tool call: `arguments` as far as they have been sent."""
 
     id: str
     name: str
@@ -176,7 +176,6 @@ class StreamRun:
         #: Tool cards by id ("step.index"), in the order the model made the calls.
         self.cards: dict[str, ToolCard] = {}
         self._pending_arguments: dict[str, list[str]] = {}
-        self._arguments_seen: dict[str, int] = {}  # characters of each call's arguments queued
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
@@ -336,15 +335,14 @@ class StreamRun:
             if card is None:
                 self._flush_now()  # the text before the call goes out first: the card sits after it
                 card = self.cards[key] = ToolCard(key, call.name, self._sent_chars)
-                self._arguments_seen[key] = 0
-                self._send_card(card, card.to_dict())
+                self._send_card(card.to_dict())
             elif call.name and call.name != card.name:
                 card.name = call.name
-                self._send_card(card, {"id": key, "name": call.name})
-            seen = self._arguments_seen[key]
+                self._send_card({"id": key, "name": call.name})
+            queued = self._pending_arguments.get(key, [])
+            seen = len(card.arguments) + sum(map(len, queued))  # sent, then waiting for the clock
             if len(call.arguments) > seen:
                 self._pending_arguments.setdefault(key, []).append(call.arguments[seen:])
-                self._arguments_seen[key] = len(call.arguments)
                 self._schedule(False)
 
     def _tool_event(self, event: ToolEvent) -> None:
@@ -363,9 +361,9 @@ class StreamRun:
             card.is_error = update["is_error"] = event.result.is_error
             if event.result.duration is not None:
                 card.duration = update["duration"] = round(event.result.duration, 3)
-        self._send_card(card, update)
+        self._send_card(update)
 
-    def _send_card(self, card: ToolCard, fields: dict[str, object]) -> None:
+    def _send_card(self, fields: dict[str, object]) -> None:
         self.seq += 1
         self.sink.on_stream_tool(self, self.seq, fields)
 
@@ -376,7 +374,7 @@ class StreamRun:
             if card.status in CARD_ENDED:
                 continue
             card.status = "done" if status == "done" else "cancelled"
-            self._send_card(card, {"id": card.id, "status": card.status})
+            self._send_card({"id": card.id, "status": card.status})
 
     def _flush_now(self) -> None:
         if self._timer is not None:
