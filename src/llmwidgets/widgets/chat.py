@@ -43,7 +43,7 @@ from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.assets import static_file
-from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence
+from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence, tool_answer
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
@@ -131,29 +131,6 @@ def _answers_and_questions(messages: list[Message]) -> list[list[Message]]:
     return groups
 
 
-def _shown_tool_answer(group: list[Message]) -> tuple[str, list[dict[str, Any]]]:
-    """The text of an answer given with its tool turns, and a card for each call where it was
-    made (at the end of the text before it), with its result."""
-    results = {m.tool_call_id: m.content for m in group if m.role == "tool"}
-    text = ""
-    cards: list[dict[str, Any]] = []
-    for step, m in enumerate(x for x in group if x.role == "assistant"):
-        if m.content:
-            text += ("\n\n" if text else "") + m.content
-        for call in m.tool_calls:
-            card: dict[str, Any] = {
-                "id": f"{step}.{call.index}",
-                "name": call.name,
-                "at": len(text),
-                "status": "done" if call.id in results else "cancelled",
-                "arguments": call.arguments,
-            }
-            if call.id in results:
-                card["result"] = results[call.id]
-            cards.append(card)
-    return text, cards
-
-
 @dataclass(frozen=True)
 class ChatTurn:
     """One turn of `ChatWidget.history`: who said what, and for answers how it went.
@@ -236,7 +213,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
             elif len(group) == 1 and not first.tool_calls:
                 self._turns.append(_Turn("assistant", StreamWidget().show(first.content)))
             else:
-                text, cards = _shown_tool_answer(group)
+                text, cards = tool_answer(group)
                 view = StreamWidget().show(text, tools=cards)
                 self._turns.append(_Turn("assistant", view, given=group))
         self._sync()

@@ -26,14 +26,13 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-if TYPE_CHECKING:
-    from llmwidgets.chunks import Response
+from llmwidgets.chunks import Message, Response, ToolResult
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Output bundle of an empty slot: a widget view without a model, which JupyterLab hides.
@@ -164,11 +163,16 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n>\n".join(lines)
 
 
+def _backticks(text: str, at_least: int) -> str:
+    """A run of backticks longer than any in `text`, so `text` cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(at_least, longest + 1)
+
+
 def code_span(text: str) -> str:
     """`text` as one inline code span whatever backticks or line breaks it holds."""
     flat = " ".join(text.split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
+    fence = _backticks(flat, 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
 
@@ -180,8 +184,7 @@ def json_block(text: str) -> str:
         text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         pass
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = _backticks(text, 3)
     return f"{fence}json\n{text}\n{fence}"
 
 
@@ -195,25 +198,47 @@ def excerpt(text: str, limit: int = PLAIN_TEXT_LIMIT) -> str:
     )
 
 
-def response_markdown(response: Response) -> str:
-    """A finished answer as markdown with its tool calls, from the conversation it adds (for
-    answers printed without a widget, where no card positions were kept)."""
-    results = {r.call_id: r for r in response.tool_results}
-    parts: list[str] = []
-    for message in response.messages:
-        if message.role != "assistant":
-            continue
-        if message.content.strip():
-            parts.append(close_open_fence(message.content).strip("\n"))
-        for call in message.tool_calls:
+def tool_answer(
+    messages: list[Message], results: dict[str, ToolResult] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """An answer given as its turns (assistant turns, their calls, the results): its text, and a
+    card for each call at the end of the text before it, as the live view would have drawn it.
+    `results` says how each call ended; without it, the tool messages among the turns do."""
+    if results is None:
+        results = {
+            m.tool_call_id: ToolResult(m.tool_call_id, m.name or "", m.content)
+            for m in messages
+            if m.role == "tool" and m.tool_call_id
+        }
+    text = ""
+    cards: list[dict[str, Any]] = []
+    for step, m in enumerate(x for x in messages if x.role == "assistant"):
+        if m.content:
+            text += ("\n\n" if text else "") + m.content
+        for call in m.tool_calls:
             result = results.get(call.id)
-            card: dict[str, Any] = {"name": call.name, "arguments": call.arguments}
-            card["status"] = result.status if result else "cancelled"
+            card: dict[str, Any] = {
+                "id": f"{step}.{call.index}",
+                "name": call.name,
+                "at": len(text),
+                "status": result.status if result else "cancelled",
+                "arguments": call.arguments,
+            }
             if result is not None:
                 card.update(result=result.content, is_error=result.is_error)
-                card["duration"] = result.duration
-            parts.append(card_markdown(card))
-    return "\n\n".join(parts) if response.tool_calls else close_open_fence(response.text)
+                if result.duration is not None:
+                    card["duration"] = result.duration
+            cards.append(card)
+    return text, cards
+
+
+def response_markdown(response: Response) -> str:
+    """A finished answer as markdown with its tool calls where the model made them (for answers
+    printed without a widget, where no cards were kept)."""
+    if not response.tool_calls:
+        return close_open_fence(response.text)
+    results = {r.call_id: r for r in response.tool_results}
+    return with_tool_cards(*tool_answer(response.messages, results))
 
 
 def saved_bundle(markdown: str, plain_text: str) -> dict[str, Any]:
