@@ -17,14 +17,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, Locator, Page
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -76,6 +77,86 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A front end's server (Voilà, marimo) in its own process group, logging to a file."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM to the server's own process group (its kernels too), then SIGKILL."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_server(
+    cmd: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, url: str, health_url: str
+) -> subprocess.Popen[bytes]:
+    """Start `cmd` in a new process group and wait until `health_url` answers (60 s); a server
+    that exits first is an error quoting its log. The caller stops it (`ServerProcess.stop`)."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            cmd,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    server = ServerProcess(process, url, log_path)
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited with {process.returncode}: {server.log_tail()}")
+        return requests.get(health_url, timeout=2).ok
+
+    try:
+        wait_until(up, 60, f"{Path(cmd[0]).name} to answer on its port")
+    except BaseException:
+        server.stop()
+        raise
+    return process
+
+
+@contextmanager
+def watched_page(
+    chromium: Browser, request: pytest.FixtureRequest, server: ServerProcess, failed_name: str
+) -> Iterator[Page]:
+    """A fresh browser context and page; when the test fails, a screenshot, the console and the
+    server's log are kept. Closing the context ends the page's kernel."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    try:
+        yield page
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"FAILED-{failed_name}.png"))
+            except Exception:  # a dead page must not hide the real failure
+                pass
+            print("--- browser console ---\n" + "\n".join(console[-50:]))
+            print("--- server log ---\n" + server.log_tail())
+        context.close()
 
 
 def luminance(css_color: str) -> float:

@@ -9,18 +9,14 @@ assets model (widgets/assets.py) that other widgets point at.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
-from .lab import ARTIFACTS, VENV_BIN, free_port, wait_until
+from .lab import VENV_BIN, ServerProcess, free_port, start_server, watched_page
 
 pytest.importorskip("marimo")
 
@@ -60,31 +56,8 @@ NOTEBOOK = textwrap.dedent(
 )
 
 
-@dataclass
-class MarimoServer:
-    process: subprocess.Popen[bytes]
-    url: str
-    log_path: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM to the server's own process group (it runs the kernel), then SIGKILL."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
 @pytest.fixture
-def marimo_server(tmp_path: Path) -> Iterator[MarimoServer]:
+def marimo_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """`marimo run` on 127.0.0.1 serving NOTEBOOK, with marimo's state under tmp_path."""
     notebook = tmp_path / "stream_in_marimo.py"
     notebook.write_text(NOTEBOOK, encoding="utf-8")
@@ -112,20 +85,14 @@ def marimo_server(tmp_path: Path) -> Iterator[MarimoServer]:
         str(port),
         str(notebook),
     ]
+    url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "marimo.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True
-        )
-    server = MarimoServer(process, f"http://127.0.0.1:{port}", log_path)
-
-    def healthy() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"marimo exited with {process.returncode}: {server.log_tail()}")
-        return requests.get(f"{server.url}/health", timeout=2).ok
-
+    health = f"{url}/health"
+    process = start_server(
+        cmd, env=env, cwd=tmp_path, log_path=log_path, url=url, health_url=health
+    )
+    server = ServerProcess(process, url, log_path)
     try:
-        wait_until(healthy, 60, "marimo's /health")
         yield server
     finally:
         server.stop()
@@ -133,30 +100,14 @@ def marimo_server(tmp_path: Path) -> Iterator[MarimoServer]:
 
 @pytest.fixture
 def marimo_page(
-    request: pytest.FixtureRequest, chromium: Browser, marimo_server: MarimoServer
+    request: pytest.FixtureRequest, chromium: Browser, marimo_server: ServerProcess
 ) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    try:
+    with watched_page(chromium, request, marimo_server, "marimo") as page:
         yield page
-    finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                page.screenshot(path=str(ARTIFACTS / "FAILED-marimo.png"))
-            except Exception:  # a dead page must not hide the real failure
-                pass
-            print("--- browser console ---\n" + "\n".join(console[-50:]))
-            print("--- marimo log ---\n" + marimo_server.log_tail())
-        context.close()
 
 
 def test_stream_widget_in_marimo_is_formatted_styled_and_survives_a_rerun(
-    marimo_page: Page, marimo_server: MarimoServer
+    marimo_page: Page, marimo_server: ServerProcess
 ) -> None:
     page = marimo_page
     page.goto(marimo_server.url)

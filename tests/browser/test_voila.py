@@ -9,21 +9,27 @@ text while the page waits. The answers are recorded (`replay:`): no key, no netw
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from llmwidgets.providers.replay import load_recording
 
-from .lab import ARTIFACTS, VENV_BIN, free_port, jupyter_env, notebook_json, wait_until
+from .lab import (
+    ARTIFACTS,
+    VENV_BIN,
+    ServerProcess,
+    free_port,
+    jupyter_env,
+    notebook_json,
+    start_server,
+    wait_until,
+    watched_page,
+)
 
 pytest.importorskip("voila")
 
@@ -48,35 +54,16 @@ CHAT_CELLS = [
 
 
 @dataclass
-class VoilaServer:
+class VoilaServer(ServerProcess):
     """`voila` serving every notebook under `root` (Voilà's tree mode) on 127.0.0.1."""
 
-    process: subprocess.Popen[bytes]
-    url: str
-    root: Path
-    log_path: Path
+    root: Path = Path()
 
     def put_notebook(self, cells: list[str]) -> str:
         """Write a notebook of code cells under the root; returns the URL that runs it."""
         name = f"app_{uuid.uuid4().hex[:8]}.ipynb"
         (self.root / name).write_text(json.dumps(notebook_json(cells)), encoding="utf-8")
         return f"{self.url}/voila/render/{name}"
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM to the server's own process group (its kernels too), then SIGKILL."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +82,11 @@ def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServ
         "--Voila.port_retries=0",
         "--show_tracebacks=True",
     ]
+    url = f"http://127.0.0.1:{port}"
     log_path = home / "voila.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True
-        )
-    server = VoilaServer(process, f"http://127.0.0.1:{port}", root, log_path)
-
-    def serving() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"voila exited with {process.returncode}: {server.log_tail()}")
-        return requests.get(server.url, timeout=2).ok
-
+    process = start_server(cmd, env=env, cwd=root, log_path=log_path, url=url, health_url=url)
+    server = VoilaServer(process, url, log_path, root)
     try:
-        wait_until(serving, 60, "Voilà to answer on its port")
         yield server
     finally:
         server.stop()
@@ -119,24 +97,8 @@ def voila_page(
     request: pytest.FixtureRequest, chromium: Browser, voila_server: VoilaServer
 ) -> Iterator[Page]:
     """A fresh browser context; closing it ends the page's kernel."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    try:
+    with watched_page(chromium, request, voila_server, request.node.name) as page:
         yield page
-    finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
-            except Exception:  # a dead page must not hide the real failure
-                pass
-            print("--- browser console ---\n" + "\n".join(console[-50:]))
-            print("--- voila log ---\n" + voila_server.log_tail())
-        context.close()
 
 
 def open_app(page: Page, server: VoilaServer, cells: list[str]) -> None:
