@@ -16,6 +16,7 @@ from llmwidgets.chunks import Message, Request
 from llmwidgets.config import Resolution, Target
 from llmwidgets.errors import ConfigurationError
 from llmwidgets.providers.base import Provider, create_provider
+from llmwidgets.providers.keys import DEFAULT_KEY_VARIABLES
 from llmwidgets.structured import Schema
 from llmwidgets.tools import DEFAULT_MAX_TOOL_STEPS, ApproveOption, Tool
 
@@ -24,9 +25,6 @@ from llmwidgets.tools import DEFAULT_MAX_TOOL_STEPS, ApproveOption, Tool
 ToolSpec = Tool | Callable[..., Any] | Mapping[str, Any]
 
 DEFAULT_TIMEOUT = 60.0
-
-#: The variables providers read their key from when an alias names none.
-DEFAULT_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 # The kernel's registry of provider objects: SDK clients hold connection pools worth reusing.
 # Keyed by what makes a client different, including which key is set (not the key itself).

@@ -11,12 +11,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from llmwidgets.chunks import (
-    StreamChunk,
-    ToolCall,
+from llmwidgets.chunks import StreamChunk, ToolCall, Usage
+from llmwidgets.providers._assemble import (
     ToolCallAccumulator,
     ToolCallDelta,
-    Usage,
     normalize_finish_reason,
 )
 

@@ -16,21 +16,17 @@ from typing import Any
 
 import anthropic
 
-from llmwidgets.chunks import (
-    ImagePart,
-    Message,
-    Request,
-    StreamChunk,
-    ThinkingBlock,
+from llmwidgets.chunks import ImagePart, Message, Request, StreamChunk, ThinkingBlock, Usage
+from llmwidgets.providers._assemble import (
     ToolCallAccumulator,
     ToolCallDelta,
-    Usage,
     normalize_finish_reason,
 )
 from llmwidgets.providers._chat import snapshot
 from llmwidgets.providers._http import SDKErrors, named_params
 from llmwidgets.providers._sdk import SDKProvider
 from llmwidgets.providers.base import ProviderConfig
+from llmwidgets.providers.keys import ANTHROPIC_API_KEY
 
 #: Anthropic requires max_tokens; this is what we ask for when the caller did not say.
 DEFAULT_MAX_TOKENS = 4096
@@ -247,7 +243,7 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         super().__init__(
             config,
             label="Anthropic",
-            env_var=config.api_key_env or "ANTHROPIC_API_KEY",
+            env_var=config.api_key_env or ANTHROPIC_API_KEY,
             base_url=config.base_url,
         )
 

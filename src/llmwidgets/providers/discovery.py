@@ -19,13 +19,19 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from llmwidgets.config import DEFAULT_ALIAS, Resolution, Target, parse_spec
+from llmwidgets.providers.keys import (
+    ANTHROPIC_API_KEY,
+    GEMINI_API_KEY,
+    GOOGLE_API_KEY,
+    OPENAI_API_KEY,
+)
 
 #: Zero-config choices, in order. Each default model is cheap and fast.
 KEYED_DEFAULTS: tuple[tuple[str, str], ...] = (
-    ("ANTHROPIC_API_KEY", "anthropic:claude-haiku-4-5"),
-    ("OPENAI_API_KEY", "openai:gpt-4o-mini"),
-    ("GEMINI_API_KEY", "google:gemini-2.5-flash"),
-    ("GOOGLE_API_KEY", "google:gemini-2.5-flash"),
+    (ANTHROPIC_API_KEY, "anthropic:claude-haiku-4-5"),
+    (OPENAI_API_KEY, "openai:gpt-4o-mini"),
+    (GEMINI_API_KEY, "google:gemini-2.5-flash"),
+    (GOOGLE_API_KEY, "google:gemini-2.5-flash"),
 )
 #: OpenAI-compatible servers people commonly run locally: (name, base_url).
 LOCAL_SERVERS: tuple[tuple[str, str], ...] = (

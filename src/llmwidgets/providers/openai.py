@@ -20,6 +20,7 @@ from llmwidgets.providers._chat import ChatCompletionsMapper
 from llmwidgets.providers._http import SDKErrors, named_params
 from llmwidgets.providers._sdk import ChunkMapper, SDKProvider
 from llmwidgets.providers.base import ProviderConfig
+from llmwidgets.providers.keys import OPENAI_API_KEY
 
 #: Ollama needs no key, but the SDK insists on one.
 _PLACEHOLDER_KEY = "ollama"
@@ -63,7 +64,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         super().__init__(
             config,
             label="Ollama" if config.name == "ollama" else "the server" if keyless else "OpenAI",
-            env_var=config.api_key_env or (None if keyless else "OPENAI_API_KEY"),
+            env_var=config.api_key_env or (None if keyless else OPENAI_API_KEY),
             base_url=config.base_url or (ollama_base_url() if keyless else None),
         )
         self.keyless = keyless

@@ -22,16 +22,9 @@ from typing import Any
 
 import openai
 
-from llmwidgets.chunks import (
-    FinishReason,
-    Message,
-    Request,
-    StreamChunk,
-    ToolCallAccumulator,
-    ToolCallDelta,
-    Usage,
-)
+from llmwidgets.chunks import FinishReason, Message, Request, StreamChunk, Usage
 from llmwidgets.errors import ConfigurationError, ProviderError, RateLimitError
+from llmwidgets.providers._assemble import ToolCallAccumulator, ToolCallDelta
 from llmwidgets.providers._chat import _field as field_of
 from llmwidgets.providers._chat import snapshot
 from llmwidgets.providers._http import named_params

@@ -28,17 +28,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from llmwidgets.chunks import (
-    CHARS_PER_TOKEN,
-    FinishReason,
-    Request,
-    StreamChunk,
-    ToolCall,
-    ToolCallAccumulator,
-    ToolCallDelta,
-    Usage,
-)
+from llmwidgets.chunks import CHARS_PER_TOKEN, FinishReason, Request, StreamChunk, ToolCall, Usage
 from llmwidgets.errors import ConfigurationError
+from llmwidgets.providers._assemble import ToolCallAccumulator, ToolCallDelta
 from llmwidgets.providers.base import ProviderConfig
 
 DEFAULT_RECORDING = "tour"
