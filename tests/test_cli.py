@@ -44,6 +44,20 @@ def test_an_unknown_alias_is_an_error_naming_it() -> None:
     assert "no-such-alias" in err
 
 
+def test_a_provider_option_reaches_the_provider() -> None:
+    """`-O delay=0.05` paces replay:short's 64 pieces over 3.2 s (its own pace: 1.6 s)."""
+    start = time.monotonic()
+    out, _ = cli("-m", "replay:short", "-O", "delay=0.05", "hi").communicate(timeout=60)
+    assert out.rstrip("\n") == load_recording("short").rstrip("\n")
+    assert time.monotonic() - start >= 3.0
+
+
+def test_a_provider_option_without_a_value_is_refused_naming_it() -> None:
+    p = cli("-m", "replay:short", "-O", "delay", "hi")
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and "KEY=VALUE, got 'delay'" in err
+
+
 def test_ctrl_c_stops_the_request_and_keeps_the_partial_answer() -> None:
     p = cli("-m", "replay:long", "Tell me a long story")
     assert p.stdout is not None

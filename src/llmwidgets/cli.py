@@ -3,25 +3,34 @@
 The answer streams to stdout as it arrives (rendered as markdown by `rich` when it is installed
 and stdout is a terminal, plain text otherwise); a one-line summary (model, tokens, tokens/s, time
 to first token, cost) goes to stderr, so `python -m llmwidgets ... > answer.md` keeps only the
-answer. Ctrl-C stops the request and keeps what arrived (exit status 130).
+answer. Ctrl-C stops the request and keeps what arrived (exit status 130). `-O KEY=VALUE` passes
+a provider option, as `%%llm -O` does (`-m replay:long -O delay=0.05` plays a recording slowly).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from llmwidgets.chunks import Response
 from llmwidgets.config import DEFAULT_ALIAS
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
 
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.segment import Segment
+
 #: Exit statuses: a failed answer, and a stop by Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_ERROR = 1
 EXIT_STOPPED = 130
+#: How often the terminal redraws the growing answer.
+FRAMES_PER_SECOND = 12
 
 
 def summary_line(response: Response) -> str:
@@ -53,8 +62,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--temperature", type=float)
     p.add_argument("--max-tokens", type=int, dest="max_tokens")
     p.add_argument("--profile", help="the alias file's [profiles.NAME] to use")
+    p.add_argument(
+        "-O",
+        "--option",
+        dest="options",
+        action="append",
+        type=provider_option,
+        metavar="KEY=VALUE",
+        help="a provider option (repeatable); VALUE is read as JSON when it can be",
+    )
     p.add_argument("--plain", action="store_true", help="no markdown rendering, even with rich")
     return p
+
+
+def provider_option(item: str) -> tuple[str, Any]:
+    """`KEY=VALUE` as `(key, value)`, the value read as JSON when it can be (as `%%llm -O`)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"takes KEY=VALUE, got {item!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value.strip()
 
 
 async def answer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -66,6 +95,7 @@ async def answer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for k, v in vars(args).items()
         if k in ("system", "temperature", "max_tokens", "profile") and v is not None
     }
+    options.update(dict(args.options or []))
     try:
         chunks = stream(args.model, " ".join(args.prompt), **options)
     except LLMWidgetsError as exc:  # an unknown alias, a broken alias file: nothing was sent
@@ -108,23 +138,100 @@ def _end_line(out: TextIO, text: str, show: Any) -> None:
 
 
 class _RichLive:
-    """The growing answer as markdown, redrawn in place (rich's `Live`)."""
+    """The growing answer as markdown: each finished block is printed once, for good, and only
+    the block still being written is redrawn in place (rich's `Live`), cut to the screen.
+
+    Redrawing the whole answer breaks once it is taller than the terminal: rich can move the
+    cursor up only within the screen, so every redraw left another copy in the scrollback. The
+    finished blocks are printed as lines of the whole answer rendered at once, so the spacing
+    between blocks is what rich gives one document.
+    """
 
     def __init__(self, out: TextIO) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.console = Console(file=out)
-        self.live = Live(console=self.console, refresh_per_second=8, vertical_overflow="visible")
+        # Redrawn here, on each delta, rather than on rich's timer thread: a redraw racing a
+        # print of finished blocks left stray lines on the screen.
+        self.live = Live(console=self.console, auto_refresh=False, transient=True)
+        self.text = ""
+        self.settled = 0  # characters of `text` in finished blocks
+        self.lines = 0  # lines of them printed
+        self.drawn_at = 0.0
         self.live.start()
 
     def __call__(self, text: str) -> None:
-        from rich.markdown import Markdown
+        """Show the answer so far; drawn at most `FRAMES_PER_SECOND` times a second (a fast
+        model sends hundreds of pieces a second, and each draw renders markdown)."""
+        self.text = text
+        now = time.monotonic()
+        if now - self.drawn_at >= 1 / FRAMES_PER_SECOND:
+            self.drawn_at = now
+            self._draw(text)
 
-        self.live.update(Markdown(text))
+    def _draw(self, text: str) -> None:
+        from rich.console import Group
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        settled = self.settled + open_block_start(text[self.settled :])
+        if settled > self.settled:
+            self._print_up_to(settled)
+        tail = Markdown(text[self.settled :])
+        self.live.update(_Tail(Group(Text(""), tail) if self.lines else tail), refresh=True)
 
     def close(self) -> None:
-        self.live.stop()
+        from rich.text import Text
+
+        self.live.update(Text(""))
+        self.live.stop()  # transient: the redrawn block goes, and is printed for good below
+        self._print_up_to(len(self.text))
+
+    def _print_up_to(self, end: int) -> None:
+        from rich.markdown import Markdown
+
+        lines = self.console.render_lines(Markdown(self.text[:end]), pad=False)
+        self.console.print(_Lines(lines[self.lines :]))
+        self.settled, self.lines = end, len(lines)
+
+
+def open_block_start(markdown: str) -> int:
+    """Where the last top-level block of `markdown` starts: the blocks before it are finished
+    (later text can only extend or follow the last one)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt().enable("strikethrough").enable("table").parse(markdown)
+    starts = [t.map[0] for t in tokens if t.level == 0 and t.nesting >= 0 and t.map]
+    if not starts:
+        return 0
+    lines = markdown.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: max(starts)])
+
+
+class _Lines:
+    """Lines rendered before, printed as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+class _Tail:
+    """The last lines of a renderable that fit the screen (the newest text stays in view)."""
+
+    def __init__(self, renderable: Any) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.renderable, options, pad=False)
+        yield _Lines(lines[-max(1, options.size.height - 1) :])
 
 
 def _rich_writer(out: TextIO) -> _RichLive | None:

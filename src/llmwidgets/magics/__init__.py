@@ -63,6 +63,7 @@ class LLMMagics(Magics):
     @line_cell_magic
     @with_options  # the docstring is the help `%%llm?` shows, built from the option table
     def llm(self, line: str, cell: str | None = None) -> None:
+        __tracebackhide__ = True  # a Ctrl-C shows the cell, not these frames
         run_unawaited(self.shell, line, cell)
 
 

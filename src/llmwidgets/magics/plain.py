@@ -18,6 +18,9 @@ from llmwidgets.magics.bind import Binder
 from llmwidgets.magics.call import LLMCall
 from llmwidgets.widgets.saved_copy import excerpt
 
+#: The KeyboardInterrupt's message when Ctrl-C or an interrupt stops a printed answer.
+STOPPED = "Interrupted: the stream was stopped; the partial answer is kept."
+
 
 async def run_plain(call: LLMCall, binder: Binder, *, in_kernel: bool) -> None:
     """Print the answers; an expected failure fails the cell with a one-line UsageError."""
@@ -42,12 +45,10 @@ async def _print_answers(call: LLMCall, binder: Binder, *, in_kernel: bool) -> N
     for model in call.models:
         if len(call.models) > 1:
             _write(f"\n── {model} ──\n", flush=True)
-        response = await _print_one(model, call, binder, flush=not in_kernel)
+        response = await _print_one(model, call, binder, in_kernel=in_kernel)
         finals.append((model, response))
-        if not in_kernel:  # a terminal: the counter's figures, on stderr beside the answer
-            from llmwidgets.cli import summary_line
-
-            sys.stderr.write(summary_line(response) + "\n")
+        if not in_kernel:
+            _write_summary(response)
         if len(call.models) == 1:
             binder.bind_response(response, strict=True)
         else:
@@ -69,8 +70,18 @@ def _final_bundle(model: str, response: Response, *, titled: bool) -> dict[str, 
     return saved_bundle(f"{head}{response_markdown(response)}\n\n*{spec}*", response.text)
 
 
-async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) -> Response:
+def _write_summary(response: Response) -> None:
+    """In a terminal, the counter's figures: one line on stderr, beside the answer."""
+    from llmwidgets.cli import summary_line
+
+    sys.stderr.write(summary_line(response) + "\n")
+    sys.stderr.flush()
+
+
+async def _print_one(model: str, call: LLMCall, binder: Binder, *, in_kernel: bool) -> Response:
     from llmwidgets.stream import stream
+
+    flush = not in_kernel  # in a kernel, stdout batches writes itself (one message per ~0.2 s)
 
     kwargs = call.stream_kwargs()
     if kwargs.get("approve"):
@@ -81,7 +92,6 @@ async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) 
         async with chunks:
             async for chunk in chunks:
                 if chunk.delta:
-                    # In a kernel, stdout batches writes itself (one message per ~0.2 s).
                     _write(chunk.delta, flush=flush)
                     ends_in_newline = chunk.delta.endswith("\n")
                 event = chunk.tool_event
@@ -96,9 +106,9 @@ async def _print_one(model: str, call: LLMCall, binder: Binder, *, flush: bool) 
         response.finish_reason = "cancelled"
         if len(call.models) == 1:
             binder.bind(response)  # the partial answer, as the widget keeps it
-        raise KeyboardInterrupt(
-            "Interrupted: the stream was stopped; the partial answer is kept."
-        ) from None
+        if not in_kernel:
+            _write_summary(response)  # its figures so far, ending "stopped"
+        raise KeyboardInterrupt(STOPPED) from None
     except LLMWidgetsError:
         _write("" if ends_in_newline else "\n", flush=True)
         raise

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from llmwidgets.magics.bind import Binder
 from llmwidgets.magics.call import LLMCall, parse_call
 from llmwidgets.magics.modes import display_mode
-from llmwidgets.magics.plain import run_plain
+from llmwidgets.magics.plain import STOPPED, run_plain
 from llmwidgets.magics.widget import run_widget
 
 #: Calls started in the background, referenced until they end (a loop keeps only weak ones).
@@ -41,6 +42,7 @@ async def run_magic(shell: Any, line: str, cell: str | None) -> None:
 def run_unawaited(shell: Any, line: str, cell: str | None) -> None:
     """The magic called as such, not rewritten into an `await`: block where no loop runs,
     else start the call in the background and return."""
+    __tracebackhide__ = True
     call = parse_call(shell, line, cell)
     coro = run_call(shell, call, awaited=True)
     try:
@@ -67,16 +69,39 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
     """Run the call to its end where no loop is running (terminal IPython, plain scripts).
 
     Uses IPython's own persistent loop, so provider connection pools stay usable across calls.
-    Ctrl-C stops the stream cleanly before KeyboardInterrupt reaches the prompt.
+    Ctrl-C cancels the call's task (a loop signal handler, so the interrupt never lands in the
+    middle of its code): the stream stops, the partial answer is printed and bound, and a short
+    KeyboardInterrupt reaches the prompt.
     """
+    __tracebackhide__ = True  # IPython shows the cell, not the loop's frames
     from IPython.core.async_helpers import get_asyncio_loop
 
     loop = get_asyncio_loop()
     task = loop.create_task(coro)
     try:
-        loop.run_until_complete(task)
-    except KeyboardInterrupt:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(task)  # re-raises the task's KeyboardInterrupt
-        raise
+        with _ctrl_c_cancels(loop, task):
+            loop.run_until_complete(task)
+    except asyncio.CancelledError:  # stopped before the answer could say so
+        raise KeyboardInterrupt(STOPPED) from None
+    except KeyboardInterrupt as exc:
+        if not task.done():  # no signal handler here (Windows, a thread): stop it now
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+                loop.run_until_complete(task)
+        raise KeyboardInterrupt(str(exc) or STOPPED) from None
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> Iterator[None]:
+    """SIGINT cancels `task` while the block runs; the previous handler is restored after."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)
