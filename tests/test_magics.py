@@ -7,6 +7,7 @@ real OpenAI SDK, which records every request it gets.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
-from kernel_client import Kernel
+from kernel_client import Execution, Kernel
 from wire_server import WireServer
 
 from llmwidgets import AuthenticationError, ConfigurationError, ModelNotFoundError, Response
@@ -450,6 +451,130 @@ def test_interrupt_of_a_headless_cell_keeps_the_printed_partial_answer(kernel: K
     assert ex.stdout().endswith("[stopped]\n")
     assert kernel.value("k7.finish_reason") == "cancelled"
     assert kernel.value("2 + 2") == 4
+
+
+# -- which front end: the facts the mode follows -----------------------------------------------
+# Execute requests shaped as each front end sends them (fields read from their source).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SHORT_CELL = "%%llm replay:short -O delay=0.002\nhi"
+#: microsoft/vscode-jupyter src/kernels/execution/cellExecution.ts: a notebook cell's request.
+VSCODE_CELL = {
+    "metadata": {"cellId": "vscode-notebook-cell:/home/me/analysis.ipynb#W3sZmlsZQ%3D%3D"},
+    "content": {
+        "silent": False,
+        "stop_on_error": False,
+        "allow_stdin": True,
+        "store_history": True,
+    },
+}
+#: src/kernels/helpers.ts executeSilentlyAndEmitOutput: code another extension runs.
+VSCODE_EXTENSION_API = {
+    "metadata": {},
+    "content": {
+        "silent": False,
+        "stop_on_error": False,
+        "allow_stdin": True,
+        "store_history": False,
+    },
+}
+#: nbclient (papermill, nbconvert): no cellId.
+NBCLIENT = {
+    "metadata": {},
+    "content": {
+        "silent": False,
+        "stop_on_error": True,
+        "allow_stdin": False,
+        "store_history": True,
+    },
+}
+
+
+def execute_as(k: Kernel, code: str, front_end: dict[str, Any], timeout: float = 60) -> Execution:
+    """Send `code` in an execute request with exactly `front_end`'s metadata and content
+    fields, and gather what the kernel sent for it until it is idle."""
+    content = {"code": code, "user_expressions": {}, **front_end["content"]}
+    msg = k.kc.session.msg("execute_request", content, metadata=front_end["metadata"])
+    k.kc.shell_channel.send(msg)
+    ex = Execution(reply={})
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            m = k.kc.get_iopub_msg(timeout=0.05)
+        except queue.Empty:
+            continue
+        if m["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+            continue
+        ex.outputs.append((time.monotonic() - start, m["msg_type"], m["content"]))
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            ex.reply = k.kc.get_shell_msg(timeout=10)["content"]
+            return ex
+    raise TimeoutError(f"cell did not finish in {timeout}s: {code!r}")
+
+
+def shows_a_widget(ex: Execution) -> bool:
+    return any(WIDGET_VIEW in out.get("data", {}) for out in ex.of_type("display_data"))
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kernel]:
+    """A kernel of its own (a test that changes kernel-wide state), started with this test's
+    environment, the extension loaded."""
+    monkeypatch.delenv("LLMWIDGETS_HEADLESS", raising=False)
+    k = Kernel()
+    try:
+        assert execute_as(k, "%load_ext llmwidgets", NBCLIENT).reply["status"] == "ok"
+        yield k
+    finally:
+        k.close()
+
+
+@pytest.mark.kernel
+def test_a_vscode_notebook_cell_shows_the_widget(kernel: Kernel) -> None:
+    ex = execute_as(kernel, SHORT_CELL, VSCODE_CELL)
+    assert ex.reply["status"] == "ok" and shows_a_widget(ex)
+
+
+@pytest.mark.kernel
+def test_code_vscode_runs_for_another_extension_prints_plain_text(kernel: Kernel) -> None:
+    """No cell shows its outputs: they go to the extension that asked, as text."""
+    ex = execute_as(kernel, SHORT_CELL, VSCODE_EXTENSION_API)
+    assert ex.stdout() == PRINTED and not shows_a_widget(ex)
+
+
+@pytest.mark.kernel
+def test_the_mode_names_the_fact_that_chose_it(kernel: Kernel) -> None:
+    explain = "from llmwidgets.magics import explain_mode\nprint(explain_mode(get_ipython()))"
+    said = {name: execute_as(kernel, explain, shape).stdout() for name, shape in
+            [("vscode", VSCODE_CELL), ("nbclient", NBCLIENT)]}  # fmt: skip
+    assert said["vscode"] == "widget: the request comes from a notebook cell (VS Code)\n"
+    assert said["nbclient"].startswith("text: no notebook cell, widget manager or widget host")
+
+
+@pytest.mark.kernel
+def test_a_widget_manager_that_opened_the_control_comm_gets_widgets_without_cell_ids(
+    fresh_kernel: Kernel,
+) -> None:
+    """JupyterLab's console: its requests carry no cellId, but its widget manager opened
+    ipywidgets' control comm when it connected (once ipywidgets was imported)."""
+    assert execute_as(fresh_kernel, "import ipywidgets", NBCLIENT).reply["status"] == "ok"
+    content = {"comm_id": "control-1", "target_name": "jupyter.widget.control", "data": {}}
+    opening = fresh_kernel.kc.session.msg("comm_open", content, metadata={"version": "1.0.0"})
+    fresh_kernel.kc.shell_channel.send(opening)  # handled before the next request
+    assert shows_a_widget(execute_as(fresh_kernel, SHORT_CELL, NBCLIENT))
+
+
+@pytest.mark.kernel
+def test_a_kernel_voila_started_gets_widgets_though_its_requests_carry_no_cell_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VOILA_BASE_URL", "/")  # what Voilà puts in its kernels' environment
+    monkeypatch.delenv("LLMWIDGETS_HEADLESS", raising=False)
+    k = Kernel()
+    try:
+        assert execute_as(k, "%load_ext llmwidgets", NBCLIENT).reply["status"] == "ok"
+        assert shows_a_widget(execute_as(k, SHORT_CELL, NBCLIENT))
+    finally:
+        k.close()
 
 
 # -- tools ---------------------------------------------------------------------------------------

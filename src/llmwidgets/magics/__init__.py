@@ -12,10 +12,11 @@ How a cell runs, and why:
   the partial answer and raises KeyboardInterrupt in the cell.
 * **Plain text** where no widget front end is attached: terminal IPython, and kernels driven by
   nbclient / `jupyter nbconvert --execute` / papermill / `jupyter console`. The answer is printed
-  as it streams and the cell waits, so a notebook executed headless saves the answer. A kernel
-  counts as headless when its execute requests carry no `cellId` metadata (JupyterLab, Notebook 7
-  and VS Code send one; nbclient and consoles do not) and no ipywidgets manager has opened its
-  control comm. `LLMWIDGETS_HEADLESS=1` forces plain text, `=0` forces the widget.
+  as it streams and the cell waits, so a notebook executed headless saves the answer. The
+  widget is chosen when any fact says a front end renders it: the request comes from a notebook
+  cell (`cellId`: JupyterLab, Notebook 7, VS Code), a widget manager opened ipywidgets' control
+  comm, or the kernel's environment names a widget host (Voilà, Colab); see `modes`.
+  `LLMWIDGETS_HEADLESS=1` forces plain text, `=0` forces the widget.
 
 The modules: `options` (the option table, its parser and the help), `call` (line and cell to an
 `LLMCall`), `modes` (widget or plain text), `bind` (`-o` / `--format`), `widget` and `plain` (the
@@ -30,7 +31,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from llmwidgets.magics.bind import code_blocks, formatted, parse_json
 from llmwidgets.magics.call import LLMCall, parse_call
-from llmwidgets.magics.modes import HEADLESS_ENV, display_mode
+from llmwidgets.magics.modes import HEADLESS_ENV, display_mode, explain_mode
 from llmwidgets.magics.options import FORMATS, OPTIONS, Format, split_line, with_options
 from llmwidgets.magics.run import run_blocking, run_call, run_magic, run_unawaited
 from llmwidgets.magics.wait import keep_question_marks, transform_cell, transformer
@@ -44,6 +45,7 @@ __all__ = [
     "LLMMagics",
     "code_blocks",
     "display_mode",
+    "explain_mode",
     "formatted",
     "keep_question_marks",
     "parse_call",
