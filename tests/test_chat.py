@@ -1,7 +1,8 @@
 """ChatWidget, kernel side: turns, the requests each answer makes, and the input box's messages.
 
 The provider is the real OpenAI SDK talking HTTP to the loopback wire server, which records each
-request body; the input box is driven through its (recording) comm as a browser would drive it.
+request body; the input box is driven through the chat's (recording) comm as a browser would
+drive it.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def sent_messages(wire: Any, n: int = -1) -> list[dict[str, Any]]:
 
 
 def input_comm(chat: ChatWidget) -> RecordingComm:
-    assert isinstance(chat.input.comm, RecordingComm)
-    return chat.input.comm
+    assert isinstance(chat.comm, RecordingComm)
+    return chat.comm
 
 
 # -- sending -------------------------------------------------------------------------------
@@ -51,8 +52,8 @@ async def test_send_adds_a_user_turn_and_a_streamed_answer(wire_server):
         ("user", "What is a monad?"),
         ("assistant", ANSWER),
     ]
-    assert len(chat.transcript.children) == 2
-    assert isinstance(chat.transcript.children[1], StreamWidget)
+    assert [t["role"] for t in chat.turns] == ["user", "assistant"]
+    assert isinstance(chat.turns[1]["answer"], StreamWidget)
 
 
 async def test_the_second_request_carries_the_whole_conversation(wire_server):
@@ -90,7 +91,7 @@ async def test_a_given_history_is_shown_as_turns_and_sent_with_the_next_message(
     ]
     chat = chat_with(wire_server, messages=given)
     assert chat.messages == given
-    assert len(chat.transcript.children) == 2
+    assert len(chat.turns) == 2
     await chat.send("Where is the treasure?")
     assert sent_messages(wire_server) == [
         *given,
@@ -103,7 +104,7 @@ async def test_a_saved_answer_gives_a_view_its_text_on_hello(wire_server):
         wire_server,
         messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Ahoy!"}],
     )
-    saved = chat.transcript.children[1]
+    saved = chat.turns[1]["answer"]
     assert isinstance(saved.comm, RecordingComm)
     saved.comm.view_says({"type": "hello"})
     assert saved.comm.customs()[-1] == {"type": "snapshot", "seq": 0, "text": "Ahoy!"}
@@ -193,7 +194,7 @@ async def test_regenerate_replaces_the_last_answer_without_sending_it(wire_serve
     assert new is not old and old.comm is None  # the old answer's widget is closed
     assert sent_messages(wire_server) == [{"role": "user", "content": "Q"}]
     assert [t.role for t in chat.history] == ["user", "assistant"]
-    assert chat.transcript.children[-1] is new
+    assert chat.turns[-1]["answer"] is new
 
 
 async def test_regenerate_while_streaming_stops_the_old_answer(wire_server):
@@ -220,7 +221,7 @@ async def test_clear_empties_the_transcript_and_messages(wire_server):
     chat.clear()
     assert chat.messages == []
     assert chat.history == []
-    assert chat.transcript.children == ()
+    assert chat.turns == []
 
 
 async def test_clear_keeps_the_system_prompt(wire_server):
@@ -240,7 +241,7 @@ async def test_an_error_shows_as_a_turn_and_the_next_send_works(wire_server):
         await chat
     assert failed.status == "error" and failed.error is not None
     assert chat.history[1].status == "error" and chat.history[1].error is not None
-    assert chat.input.busy is False
+    assert chat.busy is False
     wire_server.add_text("answer", ANSWER)
     chat.model = "openai:text:answer?chunk=4&delay=0"
     response = await chat.send("Q2")
@@ -261,7 +262,7 @@ async def test_an_unknown_alias_fails_as_a_turn_at_once(wire_server):
     chat = ChatWidget("no-such-alias-here")
     answer = chat.send("Q")
     assert answer.status == "error"
-    assert chat.input.busy is False
+    assert chat.busy is False
     assert chat.history[1].status == "error"
 
 
@@ -271,10 +272,10 @@ async def test_an_unknown_alias_fails_as_a_turn_at_once(wire_server):
 async def test_the_input_send_message_sends_like_python(wire_server):
     chat = chat_with(wire_server)
     input_comm(chat).view_says({"type": "send", "text": "From the box"})
-    assert chat.input.busy is True
+    assert chat.busy is True
     await chat
     assert chat.history[0].content == "From the box"
-    assert chat.input.busy is False
+    assert chat.busy is False
 
 
 async def test_busy_follows_the_answer_and_is_synced_to_the_view(wire_server):
@@ -316,19 +317,31 @@ async def test_a_send_from_the_box_while_busy_is_ignored(wire_server):
 
 async def test_the_input_recalls_the_user_messages(wire_server):
     chat = chat_with(wire_server, messages=[{"role": "user", "content": "Old"}])
-    assert chat.input.recall == ["Old"]
-    assert chat.input.has_turns is True  # so Regenerate is enabled
+    assert chat.recall == ["Old"]
+    assert chat.has_turns is True  # so Regenerate is enabled
     await chat.regenerate()
     await chat.send("New")
-    assert chat.input.recall == ["Old", "New"]
+    assert chat.recall == ["Old", "New"]
 
 
-async def test_user_text_is_escaped_not_read_as_html(wire_server):
+async def test_the_view_gets_user_text_as_text_and_answers_as_model_references(wire_server):
+    # The view sets user text as textContent, never as HTML (js/test/containers.test.js).
     chat = chat_with(wire_server)
-    await chat.send("<img src=x onerror=alert(1)> & <b>bold</b>")
-    value = chat.transcript.children[0].value
-    assert "<img" not in value and "<b>" not in value
-    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in value
+    answer = chat.send("<img src=x onerror=alert(1)> & <b>bold</b>")
+    await answer
+    turns = [u["turns"] for u in input_comm(chat).state_updates() if "turns" in u][-1]
+    assert turns == [
+        {"role": "user", "text": "<img src=x onerror=alert(1)> & <b>bold</b>"},
+        {"role": "assistant", "answer": f"IPY_MODEL_{answer.model_id}"},
+    ]
+
+
+async def test_the_chat_is_one_anywidget_drawn_by_the_shared_bundle(wire_server):
+    chat = chat_with(wire_server)
+    state = chat.get_state()
+    assert state["_llmw_view"] == "chat"
+    assert state["_assets"] == f"IPY_MODEL_{StreamWidget()._assets.model_id}"
+    assert len(state["_esm"]) < 5000  # the loader, not the bundle
 
 
 # -- display -------------------------------------------------------------------------------

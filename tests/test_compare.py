@@ -29,6 +29,7 @@ from llmwidgets.widgets.compare import (
 )
 from llmwidgets.widgets.saved_copy import EMPTY_SLOT
 from llmwidgets.widgets.stream import StreamWidget
+from tests.recording_comm import RecordingComm
 from tests.support import ended, text_model, until
 
 pytestmark = pytest.mark.usefixtures("openai_key", "recorder")
@@ -93,7 +94,7 @@ async def test_a_comparison_whose_panes_all_fail_at_once_is_already_done(wire_se
     w = compare(["no-such-alias", "nor-this-one"], "hi")
     assert w.done
     assert await ended(w, timeout=0.5) == [None, None]
-    assert w.summary.value  # the summary shows the two failures
+    assert w.summary  # the summary shows the two failures
 
 
 # -- stop --------------------------------------------------------------------------------------
@@ -133,11 +134,13 @@ async def test_stop_all_closes_every_http_stream(wire_server):
 async def test_the_stop_all_button_stops_every_pane_and_is_disabled_at_the_end(wire_server):
     w = run(wire_server, [text_model(wire_server, n, n * 4000, delay=0.005) for n in "pq"])
     await until(lambda: all(p.text for p in w.panes))
-    assert not w.stop_button.disabled
-    w.stop_button.click()
+    assert not w.ended  # the view enables Stop all
+    assert isinstance(w.comm, RecordingComm)
+    w.comm.view_says({"type": "stop_all"})  # the button
     await ended(w)
     assert [p.status for p in w.panes] == ["stopped", "stopped"]
-    assert w.stop_button.disabled
+    assert w.ended
+    assert [u["ended"] for u in w.comm.state_updates() if "ended" in u] == [True]  # synced
 
 
 # -- summary -----------------------------------------------------------------------------------
@@ -311,10 +314,10 @@ async def test_the_summary_appears_only_when_every_pane_has_ended(wire_server):
         ],
     )
     await until(lambda: w.panes[0].status == "done")
-    assert w.summary.value == ""
+    assert w.summary == ""
     await ended(w)
-    assert "<table" in w.summary.value
-    assert w.summary.value.count("<tr") == 1 + 2
+    assert "<table" in w.summary
+    assert w.summary.count("<tr") == 1 + 2
 
 
 async def test_the_summary_html_escapes_labels_and_never_holds_model_output(wire_server):
@@ -327,7 +330,7 @@ async def test_the_summary_html_escapes_labels_and_never_holds_model_output(wire
         ],
     )
     await ended(w)
-    summary = w.summary.value
+    summary = w.summary
     assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary
     assert "model output" not in summary
     assert "var(--jp-" in summary
@@ -406,26 +409,23 @@ async def test_titles_show_labels_and_tell_apart_panes_of_the_same_model(wire_se
     model = text_model(wire_server, "t", FAST)
     w = run(wire_server, [Pane(model, temperature=0), Pane(model, temperature=1)])
     assert w.labels == [f"{model} · temperature=0", f"{model} · temperature=1"]
-    titles = [c.children[0].value for c in w.grid.children]
-    assert "temperature=0" in titles[0] and "temperature=1" in titles[1]
+    assert w.titles == w.labels
     await ended(w)
 
 
 async def test_panes_of_different_models_without_labels_have_no_extra_title(wire_server):
     w = run(wire_server, [text_model(wire_server, "m1", FAST), text_model(wire_server, "m2", FAST)])
-    assert all(len(cell.children) == 1 for cell in w.grid.children)
-    assert all(isinstance(cell.children[0], StreamWidget) for cell in w.grid.children)
+    assert w.titles == ["", ""]
+    assert all(isinstance(pane, StreamWidget) for pane in w.panes)
     await ended(w)
 
 
 async def test_the_grid_wraps_columns_on_narrow_screens(wire_server):
     w = run(wire_server, [text_model(wire_server, "g", FAST)] * 3)
-    assert (
-        w.grid.layout.grid_template_columns
-        == GRID_COLUMNS
-        == ("repeat(auto-fit, minmax(320px, 1fr))")
-    )
-    assert w.panes == [c.children[-1] for c in w.grid.children]
+    assert w.columns == GRID_COLUMNS == ("repeat(auto-fit, minmax(320px, 1fr))")
+    state = w.get_state()
+    assert state["panes"] == [f"IPY_MODEL_{p.model_id}" for p in w.panes]
+    assert state["_llmw_view"] == "compare"
     await ended(w)
 
 

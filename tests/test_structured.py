@@ -201,7 +201,7 @@ async def test_compare_with_a_schema_names_the_fields_that_differ(
     )
     await grid
     assert grid.differing_fields() == ["title"]
-    assert "Fields that differ: title" in grid.summary.value
+    assert "Fields that differ: title" in grid.summary
     assert "Fields that differ: title" in grid.markdown()
 
 

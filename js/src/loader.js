@@ -1,4 +1,4 @@
-// The ESM every StreamWidget carries: a few hundred bytes that fetch the real view.
+// The ESM every StreamWidget, ChatWidget and CompareWidget carries: a few hundred bytes that fetch the real view.
 //
 // anywidget syncs a widget's `_esm` and `_css` with each instance, so a 500 KB bundle would be
 // sent (and saved in the notebook) once per answer. Instead the bundle lives once per kernel in
@@ -133,7 +133,10 @@ export default {
   async render({ model, el }) {
     try {
       const lib = await library(model, el);
-      return lib.default.render({ model, el });
+      // A chat or a comparison names its view; a stream names none (and older bundles have
+      // only the stream's).
+      const view = lib.views?.[model.get("_llmw_view") ?? ""] ?? lib.default;
+      return view.render({ model, el });
     } catch (err) {
       el.textContent = `llmwidgets: the front end failed to load (${err}). Re-run this cell.`;
       return undefined;

@@ -24,6 +24,7 @@ export const MESSAGES = Object.freeze({
     REGENERATE: "regenerate",
     CLEAR: "clear",
   }),
+  compareToKernel: Object.freeze({ STOP_ALL: "stop_all" }),
   parts: Object.freeze({ TEXT: "text", THINKING: "thinking", TOOL_CALL: "tool_call" }),
   // A tool card's status: arguments still streaming, waiting for Allow/Deny, the function
   // running, and how it ended.
@@ -55,6 +56,9 @@ export const hello = () => ({ type: toKernel.HELLO });
 export const stop = () => ({ type: toKernel.STOP });
 /** View -> kernel: Allow (true) or Deny (false) on the tool card `id`. */
 export const approve = (id, allow) => ({ type: toKernel.APPROVE, id, allow });
+
+/** Comparison -> kernel: the Stop all button. */
+export const stopAll = () => ({ type: MESSAGES.compareToKernel.STOP_ALL });
 
 /** Chat input -> kernel: what the person did in the box. */
 export const chat = Object.freeze({

@@ -8,10 +8,14 @@ answer, every chat turn and every comparison pane. So each StreamWidget carries 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import sys
 from pathlib import Path
+from typing import Any
 
 import anywidget
+import ipywidgets as widgets
 import traitlets
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -35,6 +39,20 @@ def static_file(name: str) -> str:
     return ""
 
 
+def esm_here(code: str) -> str:
+    """`code` as a widget's `_esm` in this kernel: the text itself, or in marimo a `data:` URL.
+
+    marimo turns an `_esm` text into a file owned by the cell that is running, and fails to open
+    a widget made while none runs (a chat's answer, made when the person presses Enter: marimo
+    0.25 raises in its virtual-file registry). A `data:` URL it passes through as it is. Jupyter's
+    anywidget reads any `_esm` that is not an http(s) URL as code, so it keeps the text.
+    """
+    marimo = sys.modules.get("marimo")
+    if marimo is None or not bool(marimo.running_in_notebook()):
+        return code
+    return "data:text/javascript;base64," + base64.b64encode(code.encode()).decode("ascii")
+
+
 def _read(name: str) -> str:
     path = STATIC / name
     return path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -47,6 +65,11 @@ class FrontendAssets(anywidget.AnyWidget):
     bundle = traitlets.Unicode("").tag(sync=True)
     css = traitlets.Unicode("").tag(sync=True)
     version = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Re-made by whichever widget needs it first, maybe while no marimo cell runs.
+        self._esm = esm_here(type(self)._esm)
+        super().__init__(**kwargs)
 
 
 # The kernel's one assets model, re-made once it is closed: by Widget.close_all() (ipywidgets
@@ -71,3 +94,21 @@ def shared_assets() -> FrontendAssets:
         version = hashlib.sha256((bundle + css).encode()).hexdigest()[:16]
         _shared = FrontendAssets(bundle=bundle, css=css, version=version)
     return _shared
+
+
+class BundleView(anywidget.AnyWidget):
+    """A widget drawn by the shared bundle: the chat and the comparison.
+
+    Like StreamWidget it carries only the loader and a reference to the assets model; `_llmw_view`
+    tells the loader which of the bundle's views draws it (js/src/containers.js). Being one
+    anywidget each, rather than an ipywidgets container, they show wherever anywidgets do,
+    marimo included, and draw their child streams with the stream's own view.
+    """
+
+    _esm = static_file("loader.js")
+    _assets = traitlets.Instance(FrontendAssets).tag(sync=True, **widgets.widget_serialization)
+    _llmw_view = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._esm = esm_here(type(self)._esm)
+        super().__init__(_assets=shared_assets(), **kwargs)

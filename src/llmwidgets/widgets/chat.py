@@ -2,9 +2,11 @@
 
 Composition, not a new front end: each assistant turn is a `StreamWidget` started with the whole
 conversation so far, so it gets incremental markdown, its own counter and its own Stop for free.
-User turns are `ipywidgets.HTML` with the text escaped (user text is never read as HTML). The
-input box is the small `ChatInput` anywidget. The transcript is a `VBox` of those widgets, so it
-lives in widget state and a reloaded page re-renders it from the kernel.
+The chat is one anywidget (no ipywidgets container, which marimo refuses): its `turns` trait lists
+user texts and references to the answers' models, and its view (js/src/containers.js, in the
+shared bundle) draws user turns as text, never HTML, each answer with the stream's own view, and
+the input box from the chat's own traits. It all lives in widget state, so a reloaded page
+re-renders it from the kernel.
 
     chat = ChatWidget("chatbot", system="Answer briefly.")
     chat                                  # shows the transcript and the input box
@@ -28,13 +30,11 @@ Policies (one place to read them):
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import anywidget
 import ipywidgets
 import traitlets
 
@@ -42,46 +42,41 @@ from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets import protocol
-from llmwidgets.widgets.assets import static_file
+from llmwidgets.widgets.assets import BundleView, esm_here, static_file
 from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence, tool_answer
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
 
 
-class ChatInput(anywidget.AnyWidget):
-    """The input box: a textarea with Send, Stop, Regenerate and Clear.
+class ChatAnswer(StreamWidget):
+    """One answer of a chat: a StreamWidget that may be made while no cell runs.
 
-    It only reports what the person did, as custom messages (send with its text, stop,
-    regenerate, clear: see `protocol.py`); `ChatWidget` acts on
-    them. Its stylesheet also styles the rest of the chat (transcript and user turns).
+    Answers are made when the person presses Enter, in the kernel's handler of the chat's
+    message, where marimo cannot store an `_esm` text as a cell's file: the loader goes as
+    `esm_here()` says. The chat's view draws the answer; its own `_esm` is never rendered there.
     """
 
-    _esm = static_file("chat_input.js")
-    _css = static_file("chat_input.css")
-
-    busy = traitlets.Bool(False).tag(sync=True)
-    placeholder = traitlets.Unicode("").tag(sync=True)
-    #: The user messages sent so far, oldest first: Up / Down in the box walk through them.
-    recall = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    #: Whether the transcript has turns: something to regenerate (an answer, or a user message
-    #: waiting for one) and something to clear.
-    has_turns = traitlets.Bool(False).tag(sync=True)
+    def __init__(self, **kwargs: Any) -> None:
+        self._esm = esm_here(static_file("loader.js"))
+        super().__init__(**kwargs)
 
 
 @dataclass
 class _Turn:
-    """One entry of the transcript: the widget that shows it, and for user turns the text."""
+    """One entry of the transcript: a user's text, or an answer and the widget showing it."""
 
     role: ChatRole
-    view: ipywidgets.Widget
     text: str = ""
+    answer: StreamWidget | None = None
     #: For an answer given in `messages=[...]` that called tools: its turns as given.
     given: list[Message] | None = None
 
-    @property
-    def answer(self) -> StreamWidget | None:
-        return self.view if isinstance(self.view, StreamWidget) else None
+    def as_trait(self) -> dict[str, Any]:
+        """What the view draws: the text of a user turn, a reference to an answer's model."""
+        if self.answer is not None:
+            return {"role": self.role, "answer": self.answer}
+        return {"role": self.role, "text": self.text}
 
     @property
     def content(self) -> str:
@@ -160,7 +155,7 @@ class ChatTurn:
         return self.response.total_time if self.response is not None else None
 
 
-class ChatWidget(SavedCopy, ipywidgets.VBox):
+class ChatWidget(SavedCopy, BundleView):
     """A multi-turn chat in one cell: a transcript of streamed answers and an input box.
 
         chat = ChatWidget("chatbot", system="You are terse.", temperature=0)
@@ -171,7 +166,25 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
     `messages=[...]` starts from a given conversation (OpenAI-style dicts or `Message`; a leading
     system message becomes the system prompt). Other keyword options (temperature, max_tokens,
     base_url, `tools=[...]`, `approve=True`, ...) go to every answer's `StreamWidget`.
+
+    The input box in the view reports what the person did as custom messages (send with its
+    text, stop, regenerate, clear: see `protocol.py`); the chat acts on them.
     """
+
+    _llmw_view = traitlets.Unicode("chat").tag(sync=True)
+    #: The transcript as the view draws it: `{"role": "user", "text": ...}` and
+    #: `{"role": "assistant", "answer": StreamWidget}` (sent as a reference to its model).
+    turns: traitlets.List[dict[str, Any]] = traitlets.List().tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
+    #: Whether an answer is streaming (Send and Regenerate wait, Stop is enabled).
+    busy = traitlets.Bool(False).tag(sync=True)
+    placeholder = traitlets.Unicode("").tag(sync=True)
+    #: The user messages sent so far, oldest first: Up / Down in the box walk through them.
+    recall = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: Whether the transcript has turns: something to regenerate (an answer, or a user message
+    #: waiting for one) and something to clear.
+    has_turns = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -189,16 +202,12 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         self.flush_interval = flush_interval
         self.config = config
         self._turns: list[_Turn] = []
-        self.transcript = ipywidgets.VBox()
-        self.transcript.add_class("llmw-chat-transcript")
-        self.input = ChatInput(
+        super().__init__(
             placeholder=placeholder
             if placeholder is not None
             else f"Message {model}… (Enter sends, Shift+Enter for a new line)"
         )
-        self.input.on_msg(self._on_input_message)
-        super().__init__(children=[self.transcript, self.input])
-        self.add_class("llmw-chat")
+        self.on_msg(self._on_input_message)
 
         given = [Message.coerce(m) for m in messages or ()]
         if given and given[0].role == "system":
@@ -209,13 +218,13 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         for group in _answers_and_questions(given):
             first = group[0]
             if first.role == "user":
-                self._turns.append(_Turn("user", self._user_view(first.content), first.content))
+                self._turns.append(_Turn("user", first.content))
             elif len(group) == 1 and not first.tool_calls:
-                self._turns.append(_Turn("assistant", StreamWidget().show(first.content)))
+                self._turns.append(_Turn("assistant", answer=ChatAnswer().show(first.content)))
             else:
                 text, cards = tool_answer(group)
-                view = StreamWidget().show(text, tools=cards)
-                self._turns.append(_Turn("assistant", view, given=group))
+                view = ChatAnswer().show(text, tools=cards)
+                self._turns.append(_Turn("assistant", answer=view, given=group))
         self._sync()
 
     # -- Python API ------------------------------------------------------------------------
@@ -227,7 +236,7 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         if not text.strip():
             raise ValueError("Nothing to send: the message is empty.")
         self.stop()
-        self._turns.append(_Turn("user", self._user_view(text), text))
+        self._turns.append(_Turn("user", text))
         return self._answer()
 
     def regenerate(self) -> StreamWidget:
@@ -272,9 +281,8 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         """The widget of the last answer, if the transcript ends with one."""
         return self._turns[-1].answer if self._turns else None
 
-    @property
-    def busy(self) -> bool:
-        """Whether an answer is streaming."""
+    def _answering(self) -> bool:
+        """Whether an answer is streaming now (`busy` is this as of the last sync)."""
         w = self.current
         return w is not None and w.status not in ENDED
 
@@ -318,9 +326,9 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         options = dict(self.options)
         if self.system is not None:
             options["system"] = self.system
-        w = StreamWidget(flush_interval=self.flush_interval)
+        w = ChatAnswer(flush_interval=self.flush_interval)
         w.on_end(self._on_answer_end)
-        self._turns.append(_Turn("assistant", w))
+        self._turns.append(_Turn("assistant", answer=w))
         w.start(self.model, prompt, config=self.config, **options)
         self._sync()
         if w.status in ENDED:  # failed before sending (bad alias): no end callback comes
@@ -333,8 +341,8 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         if w is not None and w.status not in ENDED:
             w.on_end(lambda ended: ended.close())
             w.stop()
-        else:
-            turn.view.close()
+        elif w is not None:
+            w.close()
 
     def _on_answer_end(self, w: StreamWidget) -> None:
         if w is not self.current:  # a stopped or discarded answer ending late
@@ -343,40 +351,32 @@ class ChatWidget(SavedCopy, ipywidgets.VBox):
         self._sync()
         self.refresh_displays()
 
-    @staticmethod
-    def _user_view(text: str) -> ipywidgets.HTML:
-        view = ipywidgets.HTML(
-            f'<div class="llmw-user-turn" role="note" aria-label="You">{html.escape(text)}</div>'
-        )
-        view.add_class("llmw-user-turn-box")
-        return view
-
     def _sync(self) -> None:
-        """Push the transcript and the input's state to the front end."""
-        with self.input.hold_sync():
-            self.input.busy = self.busy
-            self.input.recall = [t.text for t in self._turns if t.role == "user"]
-            self.input.has_turns = bool(self._turns)
-        self.transcript.children = tuple(t.view for t in self._turns)
+        """Push the transcript and the input's state to the front end, in one message."""
+        with self.hold_sync():
+            self.busy = self._answering()
+            self.recall = [t.text for t in self._turns if t.role == "user"]
+            self.has_turns = bool(self._turns)
+            self.turns = [t.as_trait() for t in self._turns]
 
     # -- input messages --------------------------------------------------------------------
     def _on_input_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
         kind = protocol.message_type(content)
         if kind == protocol.CHAT_SEND:
             text = content.get("text")
-            if isinstance(text, str) and text.strip() and not self.busy:
+            if isinstance(text, str) and text.strip() and not self._answering():
                 self.send(text)
         elif kind == protocol.CHAT_STOP:
             self.stop()
         elif kind == protocol.CHAT_REGENERATE:
-            if self._turns and not self.busy:
+            if self._turns and not self._answering():
                 self.regenerate()
         elif kind == protocol.CHAT_CLEAR:
             self.clear()
 
     # -- display ---------------------------------------------------------------------------
     def saved_ready(self) -> bool:
-        return not self.busy and bool(self._turns)
+        return not self._answering() and bool(self._turns)
 
     def markdown(self) -> str:
         """The transcript as markdown: `**You:** ...` then each answer with its model line."""

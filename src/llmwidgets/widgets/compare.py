@@ -4,6 +4,8 @@ Composed of `StreamWidget`s rather than a new front end: each pane gets incremen
 own counter and its own Stop for free, and each runs its own task on the kernel loop, so a slow or
 failing provider never holds up the others and an error stays inside its pane. When every pane has
 ended, a summary table (HTML built here, values escaped, never model output) appears under the grid.
+The grid is one anywidget (no ipywidgets container, which marimo refuses) whose view
+(js/src/containers.js, in the shared bundle) draws each pane's model with the stream's own view.
 
     w = compare(["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"], "Explain RAII")
     w                                  # shows the grid; answers stream after the cell returns
@@ -22,11 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
+import traitlets
 
 from llmwidgets.chunks import Prompt, Response
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, running_loop
+from llmwidgets.widgets import protocol
+from llmwidgets.widgets.assets import BundleView
 from llmwidgets.widgets.saved_copy import SavedCopy
 from llmwidgets.widgets.stream import StreamWidget
 from llmwidgets.widgets.summary import (
@@ -80,7 +85,7 @@ class Pane:
         raise TypeError(f"A pane is an alias string, a Pane or a dict, not {type(spec).__name__}")
 
 
-class CompareWidget(SavedCopy, ipywidgets.VBox):
+class CompareWidget(SavedCopy, BundleView):
     """Several `StreamWidget`s in a wrapping grid, a "Stop all" button and an end-of-run summary.
 
     `results` holds each pane's `Response` once it has ended: a stopped pane's partial answer has
@@ -94,6 +99,20 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
     needs two or more such panes whose values differ (equal costs, as for two free models, mark
     none); a tie for the best is marked on each tied pane.
     """
+
+    _llmw_view = traitlets.Unicode("compare").tag(sync=True)
+    #: One StreamWidget per pane, in order (sent as references to their models).
+    panes: traitlets.List[StreamWidget] = traitlets.List(traitlets.Instance(StreamWidget)).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
+    #: Each pane's title, "" where none is needed (different models and no labels).
+    titles = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: The grid's CSS `grid-template-columns`: as many columns as fit, wrapping on narrow pages.
+    columns = traitlets.Unicode(GRID_COLUMNS).tag(sync=True)
+    #: The summary table (HTML built here, every value escaped), once every pane has ended.
+    summary = traitlets.Unicode("").tag(sync=True)
+    #: Every pane has ended: the view disables Stop all.
+    ended = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -113,47 +132,21 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
         self.labels: list[str] = _labels(specs)
         titled = any(s.label for s in specs) or len({s.model for s in specs}) < len(specs)
 
-        self.panes: list[StreamWidget] = []
-        cells: list[ipywidgets.Widget] = []
-        for spec, label in zip(specs, self.labels, strict=True):
+        panes: list[StreamWidget] = []
+        for spec in specs:
             pane_options = {**options, **spec.options}
             pane_prompt = pane_options.pop("prompt", prompt)
-            pane = StreamWidget(
-                spec.model,
-                pane_prompt,
-                flush_interval=flush_interval,
-                config=config,
-                **pane_options,
-            )
-            self.panes.append(pane)
-            children: list[ipywidgets.Widget] = [pane]
-            if titled:
-                title = ipywidgets.HTML(
-                    f'<div style="font-weight:600;font-size:var(--jp-ui-font-size1);'
-                    f'color:var(--jp-ui-font-color1)">{html.escape(label)}</div>'
+            panes.append(
+                StreamWidget(
+                    spec.model,
+                    pane_prompt,
+                    flush_interval=flush_interval,
+                    config=config,
+                    **pane_options,
                 )
-                title.add_class("llmw-compare-title")
-                children.insert(0, title)
-            cell = ipywidgets.VBox(children, layout=ipywidgets.Layout(min_width="0"))
-            cell.add_class("llmw-compare-cell")
-            cells.append(cell)
-
-        self.grid = ipywidgets.GridBox(
-            cells,
-            layout=ipywidgets.Layout(
-                grid_template_columns=GRID_COLUMNS, grid_gap="12px", width="100%"
-            ),
-        )
-        self.grid.add_class("llmw-compare-grid")
-        self.stop_button = ipywidgets.Button(
-            description="Stop all", icon="stop", tooltip="Stop every pane that is still streaming"
-        )
-        self.stop_button.add_class("llmw-compare-stop-all")
-        self.stop_button.on_click(lambda _button: self.stop_all())
-        self.summary = ipywidgets.HTML("")
-        self.summary.add_class("llmw-compare-summary")
-        super().__init__([self.grid, self.stop_button, self.summary])
-        self.add_class("llmw-compare")
+            )
+        super().__init__(panes=panes, titles=[label if titled else "" for label in self.labels])
+        self.on_msg(self._on_view_message)
 
         for pane in self.panes:
             pane.on_end(self._on_pane_end)
@@ -225,7 +218,11 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
         ended = sum(p.status in ENDED for p in self.panes)
         return f"<llmwidgets compare: {ended} of {len(self.panes)} ended>"
 
-    # -- pane events -----------------------------------------------------------------------
+    # -- view and pane events ----------------------------------------------------------------
+    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        if protocol.message_type(content) == protocol.STOP_ALL:
+            self.stop_all()
+
     def _on_pane_end(self, _pane: StreamWidget) -> None:
         self._check_all_ended()
 
@@ -246,8 +243,9 @@ class CompareWidget(SavedCopy, ipywidgets.VBox):
                 'color:var(--jp-ui-font-color1);font-size:var(--jp-ui-font-size1)">'
                 f"Fields that differ: {html.escape(words)}</div>"
             )
-        self.summary.value = summary_html(self.rows()) + note
-        self.stop_button.disabled = True
+        with self.hold_sync():
+            self.summary = summary_html(self.rows()) + note
+            self.ended = True
         self.refresh_displays()
         if not self._all_done.done():
             self._all_done.set_result(None)

@@ -33,6 +33,8 @@ MESSAGES: Final = {
         "REGENERATE": "regenerate",
         "CLEAR": "clear",
     },
+    #: The comparison's Stop all button.
+    "compareToKernel": {"STOP_ALL": "stop_all"},
     "parts": {"TEXT": "text", "THINKING": "thinking", "TOOL_CALL": "tool_call"},
     #: A tool card's status: arguments still streaming, waiting for Allow/Deny, the function
     #: running, and how it ended.
@@ -63,6 +65,7 @@ CHAT_SEND: Final = MESSAGES["chatInputToKernel"]["SEND"]
 CHAT_STOP: Final = MESSAGES["chatInputToKernel"]["STOP"]
 CHAT_REGENERATE: Final = MESSAGES["chatInputToKernel"]["REGENERATE"]
 CHAT_CLEAR: Final = MESSAGES["chatInputToKernel"]["CLEAR"]
+STOP_ALL: Final = MESSAGES["compareToKernel"]["STOP_ALL"]
 
 
 def delta(
