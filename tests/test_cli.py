@@ -85,6 +85,13 @@ def test_the_summary_line_names_model_tokens_speed_and_cost() -> None:
     )
 
 
+def test_a_stopped_answers_summary_estimates_its_tokens_from_the_text() -> None:
+    """No count comes from the provider before the end: 40 characters read as ~10 tokens."""
+    r = Response("x" * 40, "long", time_to_first_token=0.5, total_time=2.5, provider="replay")
+    r.finish_reason = "cancelled"
+    assert summary_line(r) == "replay:long · ~10 tokens · ~5.0 tok/s · TTFT 0.50 s · stopped"
+
+
 def test_markdown_is_rendered_with_rich_where_it_is_installed() -> None:
     pytest.importorskip("rich")
     out = io.StringIO()

@@ -151,7 +151,7 @@ def test_ctrl_c_in_terminal_ipython_stops_the_answer_and_keeps_what_arrived(
     ipython.wait_for("The three pieces")  # ~1 s into a ~13 s answer
     ipython.ctrl_c()
     ipython.wait_for(re.escape("[stopped]"))
-    ipython.wait_for(r"replay:long · .*stopped")  # the summary line says so
+    ipython.wait_for(r"replay:long · ~\d+ tokens · .* · stopped")  # the figures so far
     ipython.wait_for(r"In \[3\]:")
     ipython.type("print('kept:', story.finish_reason, len(story.text))")
     kept = ipython.wait_for(r"kept: cancelled (\d+)")

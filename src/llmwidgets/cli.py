@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from llmwidgets.chunks import Response
+from llmwidgets.chunks import CHARS_PER_TOKEN, Response
 from llmwidgets.config import DEFAULT_ALIAS
 from llmwidgets.errors import LLMWidgetsError
 from llmwidgets.pricing import cost
@@ -34,13 +34,22 @@ FRAMES_PER_SECOND = 12
 
 
 def summary_line(response: Response) -> str:
-    """'openai:gpt-4o-mini · 120 tokens · 45.2 tok/s · TTFT 0.31 s · $0.0001' for a terminal."""
+    """'openai:gpt-4o-mini · 120 tokens · 45.2 tok/s · TTFT 0.31 s · $0.0001' for a terminal.
+
+    A stopped answer has no count from the provider: its tokens and speed are estimated from
+    the text, marked `~`, as the widget's counter shows them.
+    """
     spec = f"{response.provider}:{response.model}" if response.provider else response.model
     parts = [spec]
     if response.usage is not None:
         parts.append(f"{response.usage.output_tokens} tokens")
-    if response.tokens_per_second is not None:
-        parts.append(f"{response.tokens_per_second:.1f} tok/s")
+        speed = response.tokens_per_second
+    else:
+        estimate = round(len(response.text + response.thinking) / CHARS_PER_TOKEN)
+        parts.append(f"~{estimate} tokens")
+        speed = _speed(response, estimate)
+    if speed is not None:
+        parts.append(f"{'~' if response.usage is None else ''}{speed:.1f} tok/s")
     if response.time_to_first_token is not None:
         parts.append(f"TTFT {response.time_to_first_token:.2f} s")
     price = cost(response.provider, response.model, response.usage)
@@ -49,6 +58,17 @@ def summary_line(response: Response) -> str:
     if response.finish_reason in ("length", "cancelled"):
         parts.append("stopped: token limit" if response.finish_reason == "length" else "stopped")
     return " · ".join(parts)
+
+
+def _speed(response: Response, tokens: int) -> float | None:
+    """Tokens per second from the first token to the end, as `Response.tokens_per_second`."""
+    firsts = [
+        t for t in (response.time_to_first_token, response.time_to_first_thinking) if t is not None
+    ]
+    if not tokens or not response.total_time or not firsts:
+        return None
+    generating = response.total_time - min(firsts)
+    return tokens / generating if generating > 0.05 else None
 
 
 def parser() -> argparse.ArgumentParser:
