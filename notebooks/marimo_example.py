@@ -1,8 +1,14 @@
-"""StreamWidget in marimo: `marimo edit notebooks/marimo_example.py`.
+"""StreamWidget, ChatWidget and compare() in marimo: `marimo edit notebooks/marimo_example.py`.
 
-The replay provider plays a recorded answer, so this runs without a key or network; put a real
-model alias in place of "replay:short" once one is configured. ChatWidget and compare() are
-ipywidgets containers, which marimo does not display; use StreamWidget here.
+The replay provider plays recorded answers, so this runs without a key or network; put a real
+model alias in place of "replay:..." once one is configured. marimo has no IPython magics: use
+the widgets. Each is an anywidget: show it as a cell's last value (or inside `mo.vstack`).
+
+Getting an answer into a variable, the marimo way: cells return at once and answers stream
+after them, so a cell that needs the answer awaits it (`await w`, `await grid`); marimo runs
+that cell once the answer has ended and the cells that read its variables after it. A chat's
+answers come from the person typing, after every cell has run: read `chat.messages` (or
+`chat.history`) in a cell that a button re-runs.
 """
 
 import marimo
@@ -14,14 +20,14 @@ app = marimo.App()
 def _():
     import marimo as mo
 
-    from llmwidgets import StreamWidget
+    from llmwidgets import ChatWidget, StreamWidget, compare
 
-    return StreamWidget, mo
+    return ChatWidget, StreamWidget, compare, mo
 
 
 @app.cell
 def _(StreamWidget):
-    # The cell returns at once; the answer streams into the widget after it.
+    # The cell returns at once; the answer streams into the widget after it. Stop works.
     w = StreamWidget("replay:short", "What is a list comprehension?", delay=0.01)
     w
     return (w,)
@@ -35,6 +41,47 @@ async def _(mo, w):
     answer = response.text
     mo.md(f"The answer has **{len(answer.split())} words**.")
     return (answer,)
+
+
+@app.cell
+def _(ChatWidget):
+    # Type below the transcript: Enter sends, Shift+Enter is a newline, Up recalls.
+    chat = ChatWidget("replay:short", system="Answer briefly.")
+    chat
+    return (chat,)
+
+
+@app.cell
+def _(mo):
+    read_chat = mo.ui.button(label="Read the conversation")
+    read_chat
+    return (read_chat,)
+
+
+@app.cell
+def _(chat, mo, read_chat):
+    # Re-run by the button above: the conversation so far, in OpenAI's message format.
+    read_chat.value
+    messages = chat.messages
+    mo.md(f"Messages so far, the system prompt included: **{len(messages)}**.")
+    return (messages,)
+
+
+@app.cell
+def _(compare):
+    # Two models side by side, streaming at once; the summary appears when both have ended.
+    grid = compare(["replay:short", "replay:tour"], "Show me something in Python", delay=0.01)
+    grid
+    return (grid,)
+
+
+@app.cell
+async def _(grid):
+    # Every pane's Response once all have ended (None for a pane that never started), and the
+    # summary as a table.
+    results = await grid
+    grid.table()
+    return (results,)
 
 
 if __name__ == "__main__":
