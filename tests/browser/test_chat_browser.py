@@ -178,6 +178,39 @@ def test_reload_keeps_the_transcript(wire_server: Any, notebook: Callable[..., L
     )
 
 
+def test_reload_mid_answer_reattaches_the_streaming_answer(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    # ~40 s of answer, so it still streams after a slow reload; Stop in the reloaded chat ends
+    # it, and the view must then match the kernel's text.
+    cell, _ = chat_cell(wire_server, LONG, delay=0.02)
+    page = notebook([cell, "print(chat.current.text)"])
+    page.run_cell(0)
+    page.wait_output(0, TEXT)
+    type_and_send(page, "Go on")
+    wait_last_status(page, "streaming", count=1)
+    body = page.output(0).locator(f"{ANSWERS} .llmw-body")
+    wait_until(lambda: len(body.inner_text()) > 40, 20, "some text before the reload")
+    # The chat's view lives in the notebook's outputs: save so the reloaded page has them.
+    page.command("docmanager:save")
+    page.reload()
+    page.wait_output(0, TEXT)
+    wait_last_status(page, "streaming", count=1)
+    out = page.output(0)
+    assert out.locator(USER).inner_text() == "Go on"
+    after_reload = wait_until(lambda: len(body.inner_text()), 20, "the snapshot after reload")
+    wait_until(lambda: len(body.inner_text()) > after_reload + 40, 20, "text to keep growing")
+    assert body.inner_text().startswith("Sentence number 0 goes")
+    out.locator("button.llmw-chat-stop").click()
+    wait_last_status(page, "stopped", count=1)
+    page.run_cell(1)
+    kernel_text = page.wait_output(1, "pre").inner_text().strip()
+    wait_until(lambda: body.inner_text().strip() == kernel_text, 10, "the view to match the kernel")
+    bodies = [r for r in wire_server.requests if r.path.endswith("/chat/completions")]
+    assert len(bodies) == 1, "the reload must not send the question again"
+    page.screenshot("chat-after-reload", out)
+
+
 def test_dark_theme_chat_is_readable(wire_server: Any, notebook: Callable[..., LabPage]) -> None:
     cell, _ = chat_cell(wire_server, ANSWER, delay=0)
     page = open_chat(notebook, cell)
