@@ -1,6 +1,7 @@
 """Every shared fixture, registered here once; plain helpers live in `support.py`.
 
-`wire_server` is a real HTTP server on 127.0.0.1 speaking both APIs' wire formats.
+`wire_server` is a real HTTP server on 127.0.0.1 speaking both APIs' wire formats; `fake` is an
+in-process provider for tests that are not about HTTP.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import pytest
 from kernel_client import Kernel
 from wire_server import WireServer
 
+from llmwidgets.providers.base import register_provider
 from tests.recording_comm import CommRecorder, RecordingComm
+from tests.support import FAKE, FakeProvider
 
 #: A recognisable fake key: tests assert it never shows up in an error message.
 FAKE_KEY = "sk-test-SECRET123456"
@@ -24,6 +27,16 @@ def wire_server() -> Iterator[WireServer]:
     """A fresh server per test (starting one takes milliseconds), stopped afterwards."""
     with WireServer() as server:
         yield server
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    """`fake:<name>` models answering in-process, scripted by `fake.model(name, text, ...)`: for
+    tests about widgets and the magic rather than the wire (no server, no SDK, no key)."""
+    register_provider("fake", lambda config: FAKE)
+    FAKE.reset()
+    yield FAKE
+    FAKE.reset()
 
 
 @pytest.fixture

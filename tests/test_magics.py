@@ -1,8 +1,9 @@
 """`%%llm` / `%llm`: parsing, interpolation and the plain-text path through a real IPython shell,
 and the widget / `--wait` / interrupt behaviour in a real kernel driven over jupyter_client.
 
-Models: `replay:` recordings (`-O delay=0` plays instantly) and the loopback wire server with the
-real OpenAI SDK, which records every request it gets.
+Models: `replay:` recordings (`-O delay=0` plays instantly), `fake:` (`tests.support.FakeProvider`,
+in-process), which records every request it gets, and the loopback wire server with the real
+OpenAI SDK where an HTTP error is the point.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from llmwidgets.magics import (
 )
 from llmwidgets.providers.replay import load_recording
 from llmwidgets.widgets.saved_copy import saved_bundle
-from tests.support import PNG_PIXEL
+from tests.support import PNG_PIXEL, FakeProvider
 
 SHORT = load_recording("short")
 #: What the plain-text path prints for it: the answer, ending in exactly one newline.
@@ -53,14 +54,9 @@ def ip(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
         shell.user_ns.pop(name, None)
 
 
-def wire_model(wire: WireServer, text: str, name: str = "t") -> str:
-    wire.add_text(name, text)
-    return f"openai:text:{name}?chunk=4"
-
-
-def sent_prompt(wire: WireServer) -> str:
-    (request,) = wire.requests
-    return request.body["messages"][-1]["content"]
+def sent_prompt(fake: FakeProvider) -> str:
+    (request,) = fake.requests
+    return request.messages[-1].content
 
 
 def run(ip: InteractiveShell, cell: str) -> Any:
@@ -98,10 +94,10 @@ def test_line_magic_first_word_close_to_an_alias_is_refused_as_a_typo(
     assert "%llm chatbot chatbt" in str(err.value)  # how to send it as written
 
 
-def test_a_typo_of_an_alias_sends_nothing(ip: InteractiveShell, wire_server: WireServer) -> None:
-    result = run(ip, f"%llm --base-url {wire_server.openai_base_url} chatbt What is a monad?")
+def test_a_typo_of_an_alias_sends_nothing(ip: InteractiveShell, fake: FakeProvider) -> None:
+    result = run(ip, "%llm chatbt What is a monad?")
     assert isinstance(result.error_in_exec, UsageError)
-    assert wire_server.requests == []
+    assert fake.requests == []
 
 
 def test_a_first_word_merely_like_an_alias_is_the_prompt(ip: InteractiveShell) -> None:
@@ -147,12 +143,12 @@ def test_help_lists_every_option_and_examples(ip: InteractiveShell, capsys: Any)
 
 
 def test_a_line_magic_ending_in_a_question_mark_asks_the_model_instead_of_showing_help(
-    ip: InteractiveShell, wire_server: WireServer, capsys: Any
+    ip: InteractiveShell, fake: FakeProvider, capsys: Any
 ) -> None:
-    model = wire_model(wire_server, "ok")
-    result = run(ip, f"%llm {model} --base-url {wire_server.openai_base_url} What is a monad?")
+    model = fake.model("t", "ok")
+    result = run(ip, f"%llm {model} What is a monad?")
     assert result.success
-    assert sent_prompt(wire_server) == "What is a monad?"
+    assert sent_prompt(fake) == "What is a monad?"
     assert "not found" not in capsys.readouterr().out
 
 
@@ -177,87 +173,82 @@ def test_a_kernel_leaves_a_help_request_to_ipython_rather_than_awaiting_it() -> 
 
 # -- interpolation -----------------------------------------------------------------------------
 def test_variables_are_interpolated_and_double_braces_stay_literal(
-    ip: InteractiveShell, wire_server: WireServer, capsys: Any
+    ip: InteractiveShell, fake: FakeProvider, capsys: Any
 ) -> None:
     ip.user_ns["topic"] = "tuples"
-    model = wire_model(wire_server, "ok")
-    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nAbout {{topic}}: {{{{x}}}}")
-    assert sent_prompt(wire_server) == "About tuples: {x}"
+    model = fake.model("t", "ok")
+    run(ip, f"%%llm {model}\nAbout {{topic}}: {{{{x}}}}")
+    assert sent_prompt(fake) == "About tuples: {x}"
 
 
 def test_out_of_a_previous_cell_can_be_interpolated(
-    ip: InteractiveShell, wire_server: WireServer
+    ip: InteractiveShell, fake: FakeProvider
 ) -> None:
     run(ip, "6 * 7")
     n = ip.execution_count - 1
-    model = wire_model(wire_server, "ok")
-    run(ip, f"%llm {model} --base-url {wire_server.openai_base_url} Explain {{Out[{n}]}}")
-    assert sent_prompt(wire_server) == "Explain 42"
+    model = fake.model("t", "ok")
+    run(ip, f"%llm {model} Explain {{Out[{n}]}}")
+    assert sent_prompt(fake) == "Explain 42"
 
 
 def test_an_unknown_variable_is_an_error_and_nothing_is_sent(
-    ip: InteractiveShell, wire_server: WireServer
+    ip: InteractiveShell, fake: FakeProvider
 ) -> None:
-    model = wire_model(wire_server, "ok")
-    result = run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nFix {{undefined_x}}")
+    model = fake.model("t", "ok")
+    result = run(ip, f"%%llm {model}\nFix {{undefined_x}}")
     assert isinstance(result.error_in_exec, UsageError)
     assert "undefined_x" in str(result.error_in_exec) and "{{" in str(result.error_in_exec)
-    assert wire_server.requests == []
+    assert fake.requests == []
 
 
 def test_a_dataframe_in_the_cell_is_sent_as_a_table_within_max_table_rows(
-    ip: InteractiveShell, wire_server: WireServer
+    ip: InteractiveShell, fake: FakeProvider
 ) -> None:
     pd = pytest.importorskip("pandas")
     ip.user_ns["data"] = pd.DataFrame({"n": range(50)})
-    model = wire_model(wire_server, "ok")
-    base = wire_server.openai_base_url
-    run(ip, f"%%llm {model} --base-url {base} --max-table-rows 4\nSummarise {{data}}")
-    sent = sent_prompt(wire_server)
+    model = fake.model("t", "ok")
+    run(ip, f"%%llm {model} --max-table-rows 4\nSummarise {{data}}")
+    sent = sent_prompt(fake)
     assert sent.startswith("Summarise pandas DataFrame: 50 rows × 1 columns (first 2 and last 2")
     assert sent.endswith("| 0 | 0 |\n| 1 | 1 |\n| … | … |\n| 48 | 48 |\n| 49 | 49 |")
 
 
 def test_a_figure_in_the_cell_is_sent_as_an_image_part(
-    ip: InteractiveShell, wire_server: WireServer
+    ip: InteractiveShell, fake: FakeProvider
 ) -> None:
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     ip.user_ns["data"] = Figure(figsize=(1, 1))
-    model = wire_model(wire_server, "ok")
-    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url}\nDescribe {{data}}")
-    (request,) = wire_server.requests
-    text, image = request.body["messages"][-1]["content"]
-    assert text == {"type": "text", "text": "Describe [image 1]"}
-    assert image["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGgo")
+    model = fake.model("t", "ok")
+    run(ip, f"%%llm {model}\nDescribe {{data}}")
+    (request,) = fake.requests
+    message = request.messages[-1]
+    assert message.content == "Describe [image 1]"
+    (image,) = message.images
+    assert image.data_url.startswith("data:image/png;base64,iVBORw0KGgo")
 
 
 def test_image_option_sends_the_file_after_the_prompt(
-    ip: InteractiveShell, wire_server: WireServer, tmp_path: Path
+    ip: InteractiveShell, fake: FakeProvider, tmp_path: Path
 ) -> None:
     (tmp_path / "pixel.png").write_bytes(PNG_PIXEL)
-    model = wire_model(wire_server, "ok")
-    base = wire_server.openai_base_url
-    run(ip, f"%%llm {model} --base-url {base} --image {tmp_path / 'pixel.png'}\nWhat is it?")
-    (request,) = wire_server.requests
-    url = ImagePart("image/png", PNG_PIXEL).data_url
-    assert request.body["messages"][-1]["content"] == [
-        {"type": "text", "text": "What is it?"},
-        {"type": "image_url", "image_url": {"url": url}},
-    ]
+    model = fake.model("t", "ok")
+    run(ip, f"%%llm {model} --image {tmp_path / 'pixel.png'}\nWhat is it?")
+    (request,) = fake.requests
+    message = request.messages[-1]
+    assert (message.content, message.images) == ("What is it?", [ImagePart("image/png", PNG_PIXEL)])
 
 
 def test_image_option_with_a_missing_file_is_a_usage_error_naming_it(
-    ip: InteractiveShell, wire_server: WireServer
+    ip: InteractiveShell, fake: FakeProvider
 ) -> None:
-    model = wire_model(wire_server, "ok")
-    base = wire_server.openai_base_url
-    result = run(ip, f"%%llm {model} --base-url {base} --image no/such/chart.png\nWhat is it?")
+    model = fake.model("t", "ok")
+    result = run(ip, f"%%llm {model} --image no/such/chart.png\nWhat is it?")
     assert isinstance(result.error_in_exec, UsageError)
     assert "--image no/such/chart.png: no such file" in str(result.error_in_exec)
-    assert wire_server.requests == []
+    assert fake.requests == []
 
 
 def test_image_option_with_a_file_that_is_no_image_is_a_usage_error(
@@ -312,9 +303,9 @@ def test_format_code_binds_the_fenced_code(ip: InteractiveShell) -> None:
     assert ip.user_ns["code"] == "squares = [n * n for n in range(10) if n % 2 == 0]"
 
 
-def test_format_json_binds_the_parsed_value(ip: InteractiveShell, wire_server: WireServer) -> None:
-    model = wire_model(wire_server, 'Here:\n\n```json\n{"colours": ["red", "teal"]}\n```\n')
-    run(ip, f"%%llm {model} --base-url {wire_server.openai_base_url} -f json -o data\nColours")
+def test_format_json_binds_the_parsed_value(ip: InteractiveShell, fake: FakeProvider) -> None:
+    model = fake.model("t", 'Here:\n\n```json\n{"colours": ["red", "teal"]}\n```\n')
+    run(ip, f"%%llm {model} -f json -o data\nColours")
     assert ip.user_ns["data"] == {"colours": ["red", "teal"]}
 
 

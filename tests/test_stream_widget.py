@@ -1,6 +1,8 @@
 """StreamWidget and its streamer, kernel side: what a view receives, over a recording comm.
 
-The provider is the real OpenAI SDK talking HTTP to the loopback wire server.
+The model is `fake:` (`tests.support.FakeProvider`), answering in the test's own loop: these
+tests are about the widget. The two about the wire (Stop closing the HTTP response, a key never
+reaching widget state) use the real OpenAI SDK against the loopback wire server.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import pytest
 from llmwidgets import ProviderError, StreamWidget
 from llmwidgets.errors import AuthenticationError, ConfigurationError
 from tests.recording_comm import RecordingComm
-from tests.support import ended, text_model
-
-pytestmark = pytest.mark.usefixtures("openai_key")
+from tests.support import FakeProvider, ended, text_model
 
 SAMPLE = "# Title\n\nSome **bold** text, a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
 
 
-def widget(wire: Any, model: str, **kw: Any) -> StreamWidget:
+def widget(model: str, **kw: Any) -> StreamWidget:
+    return StreamWidget(model, "hi", **kw)
+
+
+def wire_widget(wire: Any, model: str, **kw: Any) -> StreamWidget:
     return StreamWidget(model, "hi", base_url=wire.openai_base_url, **kw)
 
 
@@ -30,8 +34,8 @@ def comm_of(w: StreamWidget) -> RecordingComm:
     return w.comm
 
 
-async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", SAMPLE, chunk=3, delay=0.002))
+async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", SAMPLE, chunk=3, delay=0.002))
     await ended(w)
     deltas = comm_of(w).deltas()
     assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
@@ -39,19 +43,17 @@ async def test_deltas_arrive_in_sequence_and_rebuild_the_answer(recorder, wire_s
     assert w.text == SAMPLE
 
 
-async def test_each_byte_of_the_answer_is_sent_once(recorder, wire_server):
+async def test_each_byte_of_the_answer_is_sent_once(recorder, fake: FakeProvider):
     answer = "word " * 4000
-    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=5))
+    w = widget(fake.model("t", answer, chunk=5))
     await ended(w)
     sent = sum(len(d["text"]) for d in comm_of(w).deltas())
     assert sent == len(answer)
 
 
-async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
+async def test_deltas_are_batched_on_the_clock(recorder, fake: FakeProvider):
     answer = "x" * 2000  # 500 chunks, ~1 ms apart
-    w = widget(
-        wire_server, text_model(wire_server, "t", answer, chunk=4, delay=0.001), flush_interval=0.05
-    )
+    w = widget(fake.model("t", answer, chunk=4, delay=0.001), flush_interval=0.05)
     await ended(w)
     n = len(comm_of(w).deltas())
     elapsed = w.run.metrics().elapsed  # type: ignore[union-attr]
@@ -59,10 +61,8 @@ async def test_deltas_are_batched_on_the_clock(recorder, wire_server):
     assert n <= elapsed / 0.05 + 3
 
 
-async def test_the_first_token_is_sent_at_once(recorder, wire_server):
-    w = widget(
-        wire_server, text_model(wire_server, "t", "a" * 40, chunk=1, delay=0.02), flush_interval=10
-    )
+async def test_the_first_token_is_sent_at_once(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "a" * 40, chunk=1, delay=0.02), flush_interval=10)
     for _ in range(200):
         await asyncio.sleep(0.01)
         if comm_of(w).deltas():
@@ -74,28 +74,30 @@ async def test_the_first_token_is_sent_at_once(recorder, wire_server):
     await ended(w)
 
 
-async def test_the_end_sets_final_text_status_and_exact_usage(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", SAMPLE))
+async def test_the_end_sets_final_text_status_and_exact_usage(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", SAMPLE))
     response = await w
     assert w.final_text == SAMPLE == response.text
     assert w.status == "done"
     assert w.metrics["estimated"] is False
     assert w.metrics["output_tokens"] == response.usage.output_tokens  # type: ignore[union-attr]
     assert response.finish_reason == "stop"
-    assert w.model_label.startswith("openai:text:t")
+    assert w.model_label.startswith("fake:t")
 
 
-async def test_status_is_waiting_then_streaming_then_done(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "abc" * 50, chunk=3, delay=0.005))
+async def test_status_is_waiting_then_streaming_then_done(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "abc" * 50, chunk=3, delay=0.005))
     seen = [w.status]
     w.observe(lambda ch: seen.append(ch["new"]), "status")
     await ended(w)
     assert seen == ["waiting", "streaming", "done"]
 
 
-async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(recorder, wire_server):
+async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(
+    recorder, fake: FakeProvider
+):
     answer = "".join(f"{i:04d} " for i in range(400))
-    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=5, delay=0.002))
+    w = widget(fake.model("t", answer, chunk=5, delay=0.002))
     while len(comm_of(w).deltas()) < 3:
         await asyncio.sleep(0.005)
     comm_of(w).view_says({"type": "hello"})
@@ -106,8 +108,8 @@ async def test_hello_gets_a_snapshot_and_later_deltas_continue_after_it(recorder
     assert snap["text"] + "".join(d["text"] for d in later) == answer
 
 
-async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "abcdef" * 20))
+async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "abcdef" * 20))
     await ended(w)
     comm_of(w).view_says({"type": "hello"})
     snap = comm_of(w).customs()[-1]
@@ -116,8 +118,10 @@ async def test_a_view_reporting_a_gap_is_resynced_with_a_snapshot(recorder, wire
     assert snap["seq"] == comm_of(w).deltas()[-1]["seq"]
 
 
-async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "y" * 4000, chunk=4, delay=0.005))
+async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(
+    recorder, wire_server, openai_key
+):
+    w = wire_widget(wire_server, text_model(wire_server, "t", "y" * 4000, chunk=4, delay=0.005))
     while len(w.text) < 40:
         await asyncio.sleep(0.005)
     stopped_at = time.monotonic()
@@ -136,8 +140,8 @@ async def test_stop_keeps_the_partial_answer_and_closes_the_http_stream(recorder
     assert wire_server.disconnects[-1].at - stopped_at < 0.1
 
 
-async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "z" * 4000, chunk=4, delay=0.005))
+async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "z" * 4000, chunk=4, delay=0.005))
     while not w.text:
         await asyncio.sleep(0.005)
     comm_of(w).view_says({"type": "stop"})
@@ -148,8 +152,10 @@ async def test_stop_from_the_view_is_the_same_as_stop_from_python(recorder, wire
     assert len(comm_of(w).deltas()) == sent_after_stop
 
 
-async def test_an_error_mid_stream_is_shown_and_keeps_the_partial_answer(recorder, wire_server):
-    w = widget(wire_server, "openai:error-mid-stream")
+async def test_an_error_mid_stream_is_shown_and_keeps_the_partial_answer(
+    recorder, fake: FakeProvider
+):
+    w = widget(fake.model("t", "Partial answer ", chunk=8, error="Overloaded", error_after=2))
     with pytest.raises(ProviderError) as err:
         await w
     assert w.status == "error"
@@ -158,19 +164,21 @@ async def test_an_error_mid_stream_is_shown_and_keeps_the_partial_answer(recorde
     assert w.final_text and w.final_text == err.value.partial_text == w.text
 
 
-async def test_an_unknown_alias_is_an_error_in_the_widget_and_sends_nothing(recorder, wire_server):
+async def test_an_unknown_alias_is_an_error_in_the_widget_and_sends_nothing(
+    recorder, fake: FakeProvider
+):
     w = StreamWidget("no-such-alias", "hi")
     assert w.status == "error"
     assert w.error is not None and "Aliases that exist" in w.error["message"]
-    assert wire_server.requests == []
+    assert fake.requests == []
     with pytest.raises(ConfigurationError):
         await w
 
 
-async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "first"))
+async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "first"))
     await ended(w)
-    w.start(text_model(wire_server, "t", "second"), "again", base_url=wire_server.openai_base_url)
+    w.start(fake.model("t", "second"), "again")
     await ended(w)
     customs = comm_of(w).customs()
     reset_at = max(i for i, c in enumerate(customs) if c["type"] == "reset")
@@ -179,9 +187,9 @@ async def test_a_new_stream_in_the_same_widget_resets_the_view(recorder, wire_se
     assert "".join(d["text"] for d in after) == "second" == w.final_text
 
 
-async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypatch):
+async def test_api_keys_never_reach_widget_state(recorder, wire_server, openai_key, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETSECRET123456")
-    w = widget(wire_server, "openai:http-401")
+    w = wire_widget(wire_server, "openai:http-401")
     with pytest.raises(AuthenticationError):
         await w
     everything = repr([s.data for s in comm_of(w).log]) + repr(w.get_state())
@@ -189,17 +197,17 @@ async def test_api_keys_never_reach_widget_state(recorder, wire_server, monkeypa
     assert w.error is not None and "OPENAI_API_KEY" in w.error["message"]
 
 
-async def test_stop_before_the_stream_has_begun_ends_it_as_stopped(recorder, wire_server):
-    w = widget(wire_server, text_model(wire_server, "t", "never sent"))
+async def test_stop_before_the_stream_has_begun_ends_it_as_stopped(recorder, fake: FakeProvider):
+    w = widget(fake.model("t", "never sent"))
     w.stop()
     response = await asyncio.wait_for(w.wait(), 2)
     assert w.status == "stopped"
     assert response.finish_reason == "cancelled" and response.text == ""
 
 
-async def test_every_widget_shares_one_front_end_bundle(recorder, wire_server):
-    a = widget(wire_server, text_model(wire_server, "t", "a"))
-    b = widget(wire_server, text_model(wire_server, "t", "b"))
+async def test_every_widget_shares_one_front_end_bundle(recorder, fake: FakeProvider):
+    a = widget(fake.model("a", "a"))
+    b = widget(fake.model("b", "b"))
     await ended(a)
     await ended(b)
     assert a._assets is b._assets
@@ -210,11 +218,11 @@ async def test_every_widget_shares_one_front_end_bundle(recorder, wire_server):
     assert all(s.size < 5_000 for s in stream_opens)
 
 
-async def test_a_closed_widget_and_its_answer_are_freed(recorder, wire_server):
+async def test_a_closed_widget_and_its_answer_are_freed(recorder, fake: FakeProvider):
     import gc
     import weakref
 
-    w = widget(wire_server, text_model(wire_server, "t", "x" * 1000))
+    w = widget(fake.model("t", "x" * 1000))
     await ended(w)
     ref = weakref.ref(w)
     run_ref = weakref.ref(w.run)  # type: ignore[arg-type]
@@ -225,18 +233,20 @@ async def test_a_closed_widget_and_its_answer_are_freed(recorder, wire_server):
     assert ref() is None and run_ref() is None
 
 
-async def test_the_end_does_not_resend_the_answer(recorder, wire_server):
+async def test_the_end_does_not_resend_the_answer(recorder, fake: FakeProvider):
     answer = "word " * 2000
-    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=50))
+    w = widget(fake.model("t", answer, chunk=50))
     await ended(w)
     payload = sum(s.size for s in comm_of(w).log if s.msg_type == "comm_msg")
     assert payload < 1.2 * len(answer)
     assert not any("final_text" in u for u in comm_of(w).state_updates())
 
 
-async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(recorder, wire_server):
+async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(
+    recorder, fake: FakeProvider
+):
     answer = "para " * 2000
-    w = widget(wire_server, text_model(wire_server, "t", answer, chunk=100))
+    w = widget(fake.model("t", answer, chunk=100))
     await ended(w)
     bundle = w.saved_copy()
     assert "<p>" + answer.rstrip() in bundle["text/html"]

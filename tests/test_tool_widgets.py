@@ -1,7 +1,9 @@
 """Tool calls in widgets: cards on the wire, approval from the view, Stop, chat turns, saved copy.
 
-Real SDKs over HTTP to the loopback wire server; widgets send over a recording comm, so what is
-checked is exactly what a view receives.
+The model is `fake:` (`tests.support.FakeProvider`, in-process): it writes "Let me check.", calls
+get_weather for Paris and, given the result, quotes it. Widgets send over a recording comm, so
+what is checked is exactly what a view receives. A provider's own tool-turn detail (Gemini's
+call signature) is checked through its real SDK and the loopback wire server.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from llmwidgets import ChatWidget, StreamWidget
 from llmwidgets.widgets import protocol
 from llmwidgets.widgets.saved_copy import code_span, with_tool_cards
 from tests.recording_comm import RecordingComm
-from tests.support import ended
+from tests.support import FakeProvider, ended
 
-pytestmark = pytest.mark.usefixtures("fake_api_keys", "recorder")
+pytestmark = pytest.mark.usefixtures("recorder")
 
 
 def get_weather(city: str) -> str:
@@ -27,9 +29,18 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
-def widget(server: WireServer, model: str = "weather-loop", **kw: Any) -> StreamWidget:
+def weather_loop(fake: FakeProvider, name: str = "weather-loop") -> str:
+    """Calls get_weather for Paris; given the result, quotes it (two requests, one answer)."""
+    return fake.model(name, "Let me check.", calls=(("get_weather", '{"city": "Paris"}'),))
+
+
+def widget(fake: FakeProvider, **kw: Any) -> StreamWidget:
     kw.setdefault("tools", [get_weather])
-    return StreamWidget(f"openai:{model}", "Weather?", base_url=server.openai_base_url, **kw)
+    return StreamWidget(weather_loop(fake), "Weather?", **kw)
+
+
+def roles_of(request: Any) -> list[str]:
+    return [m.role for m in request.messages]
 
 
 def comm_of(w: Any) -> RecordingComm:
@@ -49,26 +60,24 @@ async def until(condition: Any, timeout: float = 5) -> None:
 
 
 # -- cards on the wire -------------------------------------------------------------------------
-async def test_a_card_is_created_where_the_model_made_the_call(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_a_card_is_created_where_the_model_made_the_call(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     first = tool_messages(w)[0]
     assert first["name"] == "get_weather" and first["status"] == "streaming"
     assert first["at"] == len("Let me check.")
 
 
-async def test_the_arguments_stream_as_tool_call_deltas(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_the_arguments_stream_as_tool_call_deltas(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     pieces = [d for d in comm_of(w).deltas() if d.get("part") == protocol.TOOL_CALL]
     assert "".join(p["text"] for p in pieces) == '{"city": "Paris"}'
     assert {p["id"] for p in pieces} == {tool_messages(w)[0]["id"]}
 
 
-async def test_the_card_runs_then_shows_the_result_and_the_answer_goes_on(
-    wire_server: WireServer,
-):
-    w = widget(wire_server)
+async def test_the_card_runs_then_shows_the_result_and_the_answer_goes_on(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     statuses = [m.get("status") for m in tool_messages(w)]
     assert statuses == ["streaming", "running", "done"]
@@ -78,15 +87,15 @@ async def test_the_card_runs_then_shows_the_result_and_the_answer_goes_on(
     assert "[sunny in Paris]" in w.text and w.status == "done"
 
 
-async def test_every_message_takes_the_next_seq(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_every_message_takes_the_next_seq(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     seqs = [m["seq"] for m in comm_of(w).customs() if "seq" in m]
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-async def test_a_snapshot_holds_the_cards(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_a_snapshot_holds_the_cards(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     comm_of(w).view_says({"type": protocol.HELLO})
     snap = comm_of(w).customs()[-1]
@@ -95,16 +104,16 @@ async def test_a_snapshot_holds_the_cards(wire_server: WireServer):
     assert snap["tools"][0]["arguments"] == '{"city": "Paris"}'
 
 
-async def test_the_ended_cards_are_kept_for_saved_widget_state(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_the_ended_cards_are_kept_for_saved_widget_state(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     assert [c["name"] for c in w.final_tools] == ["get_weather"]
     assert w.final_tools[0]["result"] == "sunny in Paris"
 
 
 # -- approval ----------------------------------------------------------------------------------
-async def test_approve_true_waits_for_allow_from_the_view(wire_server: WireServer):
-    w = widget(wire_server, approve=True)
+async def test_approve_true_waits_for_allow_from_the_view(fake: FakeProvider):
+    w = widget(fake, approve=True)
     await until(lambda: w.pending_approvals)
     card = tool_messages(w)[-1]
     assert card["status"] == "approval"
@@ -114,16 +123,14 @@ async def test_approve_true_waits_for_allow_from_the_view(wire_server: WireServe
     assert "[sunny in Paris]" in w.text
 
 
-async def test_deny_from_the_view_tells_the_model_and_never_runs_the_tool(
-    wire_server: WireServer,
-):
+async def test_deny_from_the_view_tells_the_model_and_never_runs_the_tool(fake: FakeProvider):
     ran: list[str] = []
 
     def get_weather(city: str) -> str:
         ran.append(city)
         return "sunny"
 
-    w = widget(wire_server, tools=[get_weather], approve=["get_weather"])
+    w = widget(fake, tools=[get_weather], approve=["get_weather"])
     await until(lambda: w.pending_approvals)
     w.approve_call(w.pending_approvals[0], allow=False)
     await ended(w)
@@ -131,21 +138,19 @@ async def test_deny_from_the_view_tells_the_model_and_never_runs_the_tool(
     assert tool_messages(w)[-1]["status"] == "denied"
 
 
-async def test_approval_only_for_named_tools_lets_the_others_run(wire_server: WireServer):
-    w = widget(wire_server, approve=["delete_everything"])
+async def test_approval_only_for_named_tools_lets_the_others_run(fake: FakeProvider):
+    w = widget(fake, approve=["delete_everything"])
     await ended(w)
     assert [m["status"] for m in tool_messages(w)] == ["streaming", "running", "done"]
 
 
 # -- stop --------------------------------------------------------------------------------------
-async def test_stop_during_a_slow_tool_cancels_its_card_and_keeps_the_text(
-    wire_server: WireServer,
-):
+async def test_stop_during_a_slow_tool_cancels_its_card_and_keeps_the_text(fake: FakeProvider):
     def get_weather(city: str) -> str:
         time.sleep(0.5)
         return "late"
 
-    w = widget(wire_server, tools=[get_weather])
+    w = widget(fake, tools=[get_weather])
     await until(lambda: any(m.get("status") == "running" for m in tool_messages(w)))
     comm_of(w).view_says({"type": protocol.STOP})
     await ended(w)
@@ -153,14 +158,12 @@ async def test_stop_during_a_slow_tool_cancels_its_card_and_keeps_the_text(
     assert tool_messages(w)[-1]["status"] == "cancelled"
 
 
-async def test_a_chat_goes_on_after_a_stop_during_a_tool_call(wire_server: WireServer):
+async def test_a_chat_goes_on_after_a_stop_during_a_tool_call(fake: FakeProvider):
     def get_weather(city: str) -> str:
         time.sleep(0.5)
         return "late"
 
-    chat = ChatWidget(
-        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
-    )
+    chat = ChatWidget(weather_loop(fake), tools=[get_weather])
     first = chat.send("Weather?")
     run = first.run
     assert run is not None
@@ -169,32 +172,26 @@ async def test_a_chat_goes_on_after_a_stop_during_a_tool_call(wire_server: WireS
     await ended(first)
     roles = [m["role"] for m in chat.messages]
     assert roles == ["user", "assistant", "tool"]
-    asked = len(wire_server.requests)
+    asked = len(fake.requests)
     second = chat.send("And now?")
     await ended(second)
     assert second.status == "done"
-    sent = wire_server.requests[asked].body["messages"]
-    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "user"]
+    assert roles_of(fake.requests[asked]) == ["user", "assistant", "tool", "user"]
 
 
-async def test_a_chat_sends_the_tool_turns_back_with_the_next_question(
-    wire_server: WireServer,
-):
-    chat = ChatWidget(
-        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
-    )
+async def test_a_chat_sends_the_tool_turns_back_with_the_next_question(fake: FakeProvider):
+    chat = ChatWidget(weather_loop(fake), tools=[get_weather])
     await chat.send("Weather?")
     second = chat.send("Thanks")
     await ended(second)
-    sent = wire_server.requests[2].body["messages"]  # the first request of the second answer
-    roles = [m["role"] for m in sent]
-    assert roles == ["user", "assistant", "tool", "assistant", "user"]
-    assert sent[2]["content"] == "sunny in Paris"
+    sent = fake.requests[2]  # the first request of the second answer
+    assert roles_of(sent) == ["user", "assistant", "tool", "assistant", "user"]
+    assert sent.messages[2].content == "sunny in Paris"
 
 
 # -- the saved copy ----------------------------------------------------------------------------
-async def test_the_saved_copy_shows_each_call_where_it_was_made(wire_server: WireServer):
-    w = widget(wire_server)
+async def test_the_saved_copy_shows_each_call_where_it_was_made(fake: FakeProvider):
+    w = widget(fake)
     await ended(w)
     md = w.markdown()
     assert md.index("Let me check.") < md.index("**Tool** `get_weather`") < md.index("The tools")
@@ -211,22 +208,19 @@ def test_a_code_span_holds_any_run_of_backticks() -> None:
     assert code_span("`edge`") == "`` `edge` ``"
 
 
-async def test_stop_while_a_call_waits_for_approval_cancels_its_card(wire_server: WireServer):
-    w = widget(wire_server, approve=True)
+async def test_stop_while_a_call_waits_for_approval_cancels_its_card(fake: FakeProvider):
+    w = widget(fake, approve=True)
     await until(lambda: w.pending_approvals)
     w.stop()
     await ended(w)
     assert w.status == "stopped" and tool_messages(w)[-1]["status"] == "cancelled"
 
 
-async def test_every_pane_of_a_comparison_runs_its_own_tool_loop(wire_server: WireServer):
+async def test_every_pane_of_a_comparison_runs_its_own_tool_loop(fake: FakeProvider):
     from llmwidgets import Pane, compare
 
     grid = compare(
-        [
-            Pane("openai:weather-loop", base_url=wire_server.openai_base_url),
-            Pane("anthropic:weather-loop", base_url=wire_server.anthropic_base_url),
-        ],
+        [Pane(weather_loop(fake, "one")), Pane(weather_loop(fake, "two"))],
         "Weather?",
         tools=[get_weather],
     )
@@ -235,21 +229,17 @@ async def test_every_pane_of_a_comparison_runs_its_own_tool_loop(wire_server: Wi
     assert all(p.final_tools[0]["status"] == "done" for p in grid.panes)
 
 
-async def test_regenerate_after_a_tool_turn_asks_again_without_the_old_calls(
-    wire_server: WireServer,
-):
-    chat = ChatWidget(
-        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
-    )
+async def test_regenerate_after_a_tool_turn_asks_again_without_the_old_calls(fake: FakeProvider):
+    chat = ChatWidget(weather_loop(fake), tools=[get_weather])
     await chat.send("Weather?")
-    asked = len(wire_server.requests)
+    asked = len(fake.requests)
     again = chat.regenerate()
     await ended(again)
-    sent = wire_server.requests[asked].body["messages"]
-    assert [m["role"] for m in sent] == ["user"]
+    assert roles_of(fake.requests[asked]) == ["user"]
     assert "[sunny in Paris]" in again.text
 
 
+@pytest.mark.usefixtures("fake_api_keys")
 async def test_a_chat_keeps_what_providers_want_back_with_a_tool_turn(wire_server: WireServer):
     """Gemini's call signature must travel with the call into the next question's request."""
     chat = ChatWidget(
@@ -261,27 +251,19 @@ async def test_a_chat_keeps_what_providers_want_back_with_a_tool_turn(wire_serve
 
 
 async def test_a_chat_started_from_messages_with_tool_turns_shows_and_sends_them(
-    wire_server: WireServer,
+    fake: FakeProvider,
 ):
-    first = ChatWidget(
-        "openai:weather-loop", base_url=wire_server.openai_base_url, tools=[get_weather]
-    )
+    first = ChatWidget(weather_loop(fake), tools=[get_weather])
     await first.send("Weather?")
-    again = ChatWidget(
-        "openai:weather-loop",
-        base_url=wire_server.openai_base_url,
-        tools=[get_weather],
-        messages=first.messages,
-    )
+    again = ChatWidget(weather_loop(fake), tools=[get_weather], messages=first.messages)
     assert again.messages == first.messages
     shown = again._turns[1].answer
     assert shown is not None and shown.final_tools[0]["result"] == "sunny in Paris"
     assert shown.final_tools[0]["at"] == len("Let me check.")
-    asked = len(wire_server.requests)
+    asked = len(fake.requests)
     second = again.send("Thanks")
     await ended(second)
-    roles = [m["role"] for m in wire_server.requests[asked].body["messages"]]
-    assert roles == ["user", "assistant", "tool", "assistant", "user"]
+    assert roles_of(fake.requests[asked]) == ["user", "assistant", "tool", "assistant", "user"]
 
 
 def test_a_tool_result_with_no_call_before_it_is_refused() -> None:
