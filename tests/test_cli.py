@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -100,3 +101,30 @@ def test_markdown_is_rendered_with_rich_where_it_is_installed() -> None:
     live.close()
     shown = out.getvalue()
     assert "Title" in shown and "bold" in shown and "**" not in shown and "# " not in shown
+
+
+class _Terminal(io.StringIO):
+    """Where rich draws as on a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_that_comes_between_frames_is_drawn_when_the_frame_is_due() -> None:
+    """A model that sends a burst and then pauses (a tool call, a slow server) still shows its
+    last words: they are not left waiting for the next piece."""
+    pytest.importorskip("rich")
+
+    async def pause_after_a_burst() -> tuple[str, str]:
+        out = _Terminal()
+        live = _RichLive(out)
+        live("First words")
+        live("First words and the last ones")  # too soon for another frame
+        before = out.getvalue()
+        await asyncio.sleep(0.3)  # the model pauses; the frame falls due
+        after = out.getvalue()
+        live.close()
+        return before, after
+
+    before, after = asyncio.run(pause_after_a_burst())
+    assert "last ones" not in before and "last ones" in after

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -179,22 +180,31 @@ class _RichLive:
         self.settled = 0  # characters of `text` in finished blocks
         self.lines = 0  # lines of them printed
         self.drawn_at = 0.0
+        self.pending: asyncio.TimerHandle | None = None  # a draw of text that came too soon
         self.live.start()
 
     def __call__(self, text: str) -> None:
         """Show the answer so far; drawn at most `FRAMES_PER_SECOND` times a second (a fast
-        model sends hundreds of pieces a second, and each draw renders markdown)."""
+        model sends hundreds of pieces a second, and each draw renders markdown). Text that
+        comes too soon is drawn when the frame is due, so a pause never hides the last words."""
         self.text = text
-        now = time.monotonic()
-        if now - self.drawn_at >= 1 / FRAMES_PER_SECOND:
-            self.drawn_at = now
-            self._draw(text)
+        wait = self.drawn_at + 1 / FRAMES_PER_SECOND - time.monotonic()
+        if wait <= 0:
+            self._draw()
+        elif self.pending is None:
+            with contextlib.suppress(RuntimeError):  # no loop runs: the next text draws it
+                self.pending = asyncio.get_running_loop().call_later(wait, self._draw)
 
-    def _draw(self, text: str) -> None:
+    def _draw(self) -> None:
         from rich.console import Group
         from rich.markdown import Markdown
         from rich.text import Text
 
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
+        self.drawn_at = time.monotonic()
+        text = self.text
         settled = self.settled + open_block_start(text[self.settled :])
         if settled > self.settled:
             self._print_up_to(settled)
@@ -204,6 +214,8 @@ class _RichLive:
     def close(self) -> None:
         from rich.text import Text
 
+        if self.pending is not None:
+            self.pending.cancel()
         self.live.update(Text(""))
         self.live.stop()  # transient: the redrawn block goes, and is printed for good below
         self._print_up_to(len(self.text))
