@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from llmwidgets.chunks import Response, Usage
-from llmwidgets.cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, summary_line
+from llmwidgets.cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, open_block_start, summary_line
 from llmwidgets.providers.replay import load_recording
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +101,16 @@ def test_markdown_is_rendered_with_rich_where_it_is_installed() -> None:
     live.close()
     shown = out.getvalue()
     assert "Title" in shown and "bold" in shown and "**" not in shown and "# " not in shown
+
+
+def test_the_block_being_written_starts_after_the_last_finished_one() -> None:
+    text = "# Title\n\nA paragraph\u2028on two lines.\n\n- a list\n- still growi"
+    assert text[open_block_start(text) :] == "- a list\n- still growi"
+
+
+def test_an_unclosed_code_fence_is_one_open_block() -> None:
+    text = "Intro\n\n```python\nx = 1\n\ny = 2"
+    assert text[open_block_start(text) :] == "```python\nx = 1\n\ny = 2"
 
 
 class _Terminal(io.StringIO):

@@ -237,8 +237,8 @@ def open_block_start(markdown: str) -> int:
     starts = [t.map[0] for t in tokens if t.level == 0 and t.nesting >= 0 and t.map]
     if not starts:
         return 0
-    lines = markdown.splitlines(keepends=True)
-    return sum(len(line) for line in lines[: max(starts)])
+    lines = markdown.split("\n")  # as markdown-it counts them (not str.splitlines' separators)
+    return sum(len(line) + 1 for line in lines[: max(starts)])
 
 
 class _Lines:
