@@ -13,6 +13,7 @@ import * as katexPluginModule from "@vscode/markdown-it-katex";
 import DOMPurify from "dompurify";
 import MarkdownIt from "markdown-it";
 import { BlockSplitter } from "./blocks.js";
+import { FrameRender } from "./frame.js";
 import { highlight, languageOf } from "./highlight.js";
 import { repairBlock } from "./repair.js";
 
@@ -133,12 +134,7 @@ export class IncrementalMarkdown {
   constructor(options = {}) {
     this.document = options.document ?? globalThis.document;
     this.renderer = options.renderer ?? createRenderer({ window: this.document.defaultView });
-    this.schedule =
-      options.schedule !== undefined
-        ? options.schedule
-        : typeof requestAnimationFrame === "function"
-          ? (cb) => requestAnimationFrame(cb)
-          : null;
+    this._frame = new FrameRender(() => this.flush(), options.schedule);
     this.onRender = options.onRender ?? (() => {});
     this.element = this.document.createElement("div");
     this.element.className = "llmw-markdown";
@@ -155,7 +151,7 @@ export class IncrementalMarkdown {
     this._blockHtml = []; // HTML of closed blocks
     this._openEl = null;
     this._openHtml = "";
-    this._pending = false;
+    this._frame.pending = false;
     this._final = false;
     this._references = false; // a closed block defines a link reference
     this._refs = {}; // every definition of the closed blocks, the first of a label winning
@@ -213,7 +209,7 @@ export class IncrementalMarkdown {
     }
     if (this._final) this._final = false;
     for (const block of this._splitter.append(chunk)) this._closeBlock(block);
-    this._requestRender();
+    this._frame.request();
   }
 
   /** Replace the text (cheap when it only extends the current text). */
@@ -246,7 +242,7 @@ export class IncrementalMarkdown {
       return;
     }
     this._final = true;
-    this._pending = false;
+    this._frame.pending = false;
     const env = {};
     const html = this._renderOpen(env);
     if (hasReferences(env)) this._addReferences(env.references);
@@ -282,8 +278,8 @@ export class IncrementalMarkdown {
 
   /** Render a pending update now (tests, benchmarks). */
   flush() {
-    if (!this._pending || this._holding) return;
-    this._pending = false;
+    if (!this._frame.pending || this._holding) return;
+    this._frame.pending = false;
     this._setOpenHtml(this._renderOpen());
   }
 
@@ -291,13 +287,6 @@ export class IncrementalMarkdown {
     const src = this._splitter.openBlock;
     if (!src) return "";
     return this.renderer.render(this._final ? src : repairBlock(src), env);
-  }
-
-  _requestRender() {
-    if (this._pending) return;
-    this._pending = true;
-    if (this.schedule) this.schedule(() => this.flush());
-    else this.flush();
   }
 
   _closeBlock(block) {

@@ -6,6 +6,7 @@
 // never as HTML.
 
 import { parse as parsePartial } from "partial-json";
+import { FrameRender } from "./frame.js";
 
 /** What the text is once the answer has ended (shown by the note). */
 export const NOTES = Object.freeze({
@@ -271,12 +272,7 @@ export class StructuredView {
    */
   constructor(doc, options = {}) {
     this.document = doc;
-    this.schedule =
-      options.schedule !== undefined
-        ? options.schedule
-        : typeof requestAnimationFrame === "function"
-          ? (cb) => requestAnimationFrame(cb)
-          : null;
+    this._frame = new FrameRender(() => this.flush(), options.schedule);
     this.element = make(doc, "div", "llmw-structured");
     const bar = make(doc, "div", "llmw-structured-bar");
     this.rawButton = make(doc, "button", "llmw-structured-toggle");
@@ -294,7 +290,6 @@ export class StructuredView {
     this._text = "";
     this._final = false;
     this._root = null; // the node drawing the top value
-    this._pending = false;
     this._autoRaw = false; // the raw text was shown because the ended text is not JSON
     this._destroyed = false;
     this._onToggle = () => this.setRaw(!this.raw);
@@ -329,7 +324,7 @@ export class StructuredView {
       this._showRaw(false);
     }
     if (!this.noteEl.hidden) this._setNote(null, "");
-    this._request();
+    this._frame.request();
   }
 
   /** Show the raw text (true) or the object (false). */
@@ -346,8 +341,8 @@ export class StructuredView {
 
   /** Draw what is pending now (tests, benchmarks); `force` draws even without a pending frame. */
   flush(force = false) {
-    if (this._destroyed || (!this._pending && !force)) return;
-    this._pending = false;
+    if (this._destroyed || (!this._frame.pending && !force)) return;
+    this._frame.pending = false;
     const text = this._text;
     // Parsing is the cost of a frame: while the raw text is shown it waits for the end.
     if (!this.raw || this._final) {
@@ -362,13 +357,6 @@ export class StructuredView {
       }
     }
     if (this.raw) setGrowingText(this.rawEl, text);
-  }
-
-  _request() {
-    if (this._pending) return;
-    this._pending = true;
-    if (this.schedule) this.schedule(() => this.flush());
-    else this.flush();
   }
 
   /** Update the tree to `value` (undefined: nothing). */
