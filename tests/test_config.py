@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.config import (
-    CONFIG_ENV,
-    PROFILE_ENV,
-    Config,
-    find_config_file,
-    load_config,
-    resolve,
-)
+from llmwidgets.aliases import resolve
+from llmwidgets.config import CONFIG_ENV, PROFILE_ENV, Config, find_config_file, load_config
 from llmwidgets.errors import ConfigurationError, ConfigurationWarning
 from llmwidgets.providers.discovery import zero_config_chatbot
 from llmwidgets.providers.replay import load_recording

@@ -14,6 +14,7 @@ Widgets are imported lazily so the headless API loads no widget machinery.
 import typing
 from importlib import metadata as _metadata
 
+from llmwidgets.aliases import Resolution, resolve
 from llmwidgets.chunks import (
     ImagePart,
     Message,
@@ -25,7 +26,6 @@ from llmwidgets.chunks import (
     ToolResult,
     Usage,
 )
-from llmwidgets.config import Resolution, resolve
 from llmwidgets.errors import (
     AuthenticationError,
     ConfigurationError,

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmwidgets.aliases import Resolution, Target
 from llmwidgets.chunks import Message, Request
-from llmwidgets.config import Resolution, Target
 from llmwidgets.errors import ConfigurationError
-from llmwidgets.providers.base import Provider, create_provider
+from llmwidgets.providers.base import IMAGES, STRUCTURED_OUTPUT, Provider, create_provider
 from llmwidgets.providers.keys import DEFAULT_KEY_VARIABLES
 from llmwidgets.structured import Schema
 from llmwidgets.tools import DEFAULT_MAX_TOOL_STEPS, ApproveOption, Tool
@@ -92,6 +92,23 @@ def check_temperature(target: Target, opts: CallOptions, resolution: Resolution)
         model=target.model,
         alias=resolution.name,
     )
+
+
+def refusal(target: Target, provider: Provider, messages: list[Message], opts: CallOptions) -> str:
+    """Why `provider` cannot take this request ("" if it can): asked before sending."""
+    if opts.schema and not getattr(provider, STRUCTURED_OUTPUT, False):
+        return (
+            f"{target.spec} cannot be asked for structured output (schema=). Use an "
+            "openai:, anthropic:, google: or openai-responses: model, or an "
+            "OpenAI-compatible server that supports response_format."
+        )
+    if any(m.images for m in messages) and not getattr(provider, IMAGES, False):
+        return (
+            f"{target.spec} cannot read images; the prompt holds some (a figure, a "
+            "picture or --image). Use an openai:, anthropic:, google: or "
+            "openai-responses: model that reads images, or leave the images out."
+        )
+    return ""
 
 
 def build_request(

@@ -10,28 +10,24 @@ final `Response` with its timings. Widgets, the magic and the comparison view ar
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from llmwidgets.aliases import Resolution, Target, resolve
 from llmwidgets.chunks import (
     FinishReason,
     Message,
     Prompt,
     Response,
     StreamChunk,
-    ThinkingBlock,
     ToolCall,
-    ToolEvent,
-    ToolResult,
     Usage,
     to_messages,
 )
-from llmwidgets.config import Config, Resolution, Target, resolve
+from llmwidgets.config import Config
 from llmwidgets.errors import (
     ConfigurationError,
     LLMWidgetsError,
@@ -39,7 +35,7 @@ from llmwidgets.errors import (
     StreamInterruptedError,
     ToolLoopError,
 )
-from llmwidgets.providers.base import IMAGES, STRUCTURED_OUTPUT, Provider
+from llmwidgets.providers.base import Provider
 from llmwidgets.request import (
     DEFAULT_TIMEOUT,
     CallOptions,
@@ -47,18 +43,11 @@ from llmwidgets.request import (
     build_request,
     check_temperature,
     get_provider,
+    refusal,
 )
 from llmwidgets.structured import Schema
-from llmwidgets.tools import (
-    CANCELLED,
-    DECLINED,
-    DEFAULT_MAX_TOOL_STEPS,
-    Approval,
-    ApproveOption,
-    Approver,
-    Toolbox,
-    approver,
-)
+from llmwidgets.tool_loop import ToolLoop
+from llmwidgets.tools import DEFAULT_MAX_TOOL_STEPS, ApproveOption, Approver, approver
 
 
 class ChunkStream(AsyncIterator[StreamChunk]):
@@ -67,9 +56,10 @@ class ChunkStream(AsyncIterator[StreamChunk]):
     Also usable as `async with`, which closes the provider's HTTP response on exit.
 
     With Python functions in `tools`, one answer may take several requests (steps): when the
-    model asks for calls, they run (see `tools.py`), their results go back, and the answer goes
-    on in the same stream. The text of every step is one answer; `tool_event` chunks say when a
-    call is asked about, runs and ends; `response.messages` holds every turn, so a chat can go on.
+    model asks for calls, they run (see `tool_loop.py`), their results go back, and the answer
+    goes on in the same stream. The text of every step is one answer; `tool_event` chunks say when
+    a call is asked about, runs and ends; `response.messages` holds every turn, so a chat can go
+    on.
     """
 
     def __init__(
@@ -106,18 +96,10 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self.provider: Provider | None = get_provider(self.target)
         self._pieces: list[str] = []
         self._thinking: list[str] = []
-        self.toolbox = Toolbox(opts.tools or ())
+        self._tools = ToolLoop(opts.tools or ())
         #: How a widget asks a person about a call (Allow/Deny); used by `approve=True`.
         self.ask: Approver | None = None
-        #: The request being streamed: 0, then one more after each round of tool calls.
-        self.step = 0
-        self._tool_calls: tuple[ToolCall, ...] = ()  # this step's
-        self._thinking_blocks: tuple[ThinkingBlock, ...] = ()  # this step's, signed
-        self._past_calls: list[ToolCall] = []  # earlier steps'
-        self._turns: list[Message] = []  # assistant turns and tool results so far
-        self._results: dict[str, ToolResult] = {}
-        self._step_text_from = 0
-        self._step_recorded = False  # this step's assistant turn is in `_turns`
+        self._step_text_from = 0  # where this step's text begins in `text`
         self._step_usage: Usage | None = None
         #: With `schema=`: the validated answer, once the stream has ended.
         self.parsed: Any = None
@@ -182,30 +164,22 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         )
 
     @property
+    def step(self) -> int:
+        """The request being streamed: 0, then one more after each round of tool calls."""
+        return self._tools.step
+
+    @property
     def tool_calls(self) -> list[ToolCall]:
         """Every call the model made in this answer, earlier steps first."""
-        return self._past_calls + list(self._tool_calls)
+        return self._tools.all_calls
 
     def conversation(self) -> list[Message]:
         """The turns this answer adds. Calls left without a result (Stop) get a cancelled one,
         so the conversation stays valid for the next request."""
-        turns = list(self._turns)
-        if not self._step_recorded:
-            text = self.text[self._step_text_from :]
-            if text or self._tool_calls or not turns:
-                turns.append(Message("assistant", text, tool_calls=list(self._tool_calls)))
-        answered = {t.tool_call_id for t in turns if t.role == "tool"}
-        out: list[Message] = []
-        for turn in turns:
-            out.append(turn)
-            if any(c.id in answered for c in turn.tool_calls):
-                continue
-            for call in turn.tool_calls:
-                result = self._results.get(call.id)
-                if result is None:
-                    result = ToolResult(call.id, call.name, CANCELLED, "cancelled")
-                out.append(result.to_message())
-        return out
+        return self._tools.conversation(self._step_text)
+
+    def _step_text(self) -> str:
+        return self.text[self._step_text_from :]
 
     @property
     def note(self) -> str:
@@ -236,7 +210,7 @@ class ChunkStream(AsyncIterator[StreamChunk]):
             alias=self.alias,
             provider=self.target.provider,
             messages=self.conversation(),
-            tool_results=list(self._results.values()),
+            tool_results=list(self._tools.results.values()),
             parsed=self.parsed,
         )
 
@@ -245,18 +219,19 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         self.started_at = time.perf_counter()
         try:
             messages = to_messages(self._prompt)
-            approval = approver(self._opts.approve, self.ask) if self.toolbox.runnable else None
+            tools = self._tools
+            approval = approver(self._opts.approve, self.ask) if tools.toolbox.runnable else None
             targets = self.resolution.targets
             while True:
                 async for chunk in self._request(targets, messages):
                     yield chunk
-                calls = self._finish_step()
+                calls = tools.end_step(self._step_text)
                 if self.finish_reason != "tool_calls" or not calls:
                     self._parse()
                     return
-                if not all(self.toolbox.runs(c) for c in calls):
+                if not all(tools.toolbox.runs(c) for c in calls):
                     return  # calls for raw tool definitions go back to the caller
-                if self.step >= self._opts.max_tool_steps:
+                if tools.step >= self._opts.max_tool_steps:
                     raise self._annotate(
                         ToolLoopError(
                             f"The model was still calling tools after {self.step} rounds "
@@ -265,15 +240,12 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                         ),
                         self.target,
                     )
-                messages.append(self._turns[-1])
-                async for chunk in self._call_tools(calls, approval):
+                messages.append(tools.turns[-1])
+                async for chunk in tools.run(calls, approval):
                     yield chunk
-                messages.extend(self._turns[-len(calls) :])
+                messages.extend(tools.turns[-len(calls) :])
                 targets = (self.target,)  # the model that began the answer finishes it
-                self.step += 1
-                self._past_calls.extend(self._tool_calls)
-                self._tool_calls = ()
-                self._thinking_blocks = ()
+                tools.next_step()
                 self._past_usage, self._step_usage = self.usage, None
                 self.finish_reason = self.raw_finish_reason = None
                 if self.text and not self.text.endswith("\n"):
@@ -281,7 +253,6 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                     self._record(separator)
                     yield separator
                 self._step_text_from = len(self.text)
-                self._step_recorded = False
         finally:
             self.ended_at = time.perf_counter()
 
@@ -290,74 +261,25 @@ class ChunkStream(AsyncIterator[StreamChunk]):
         schema = self._opts.schema
         if schema is None:
             return
-        text = self.text[self._step_text_from :]
         try:
-            self.parsed = schema.parse(text, self.finish_reason)
+            self.parsed = schema.parse(self._step_text(), self.finish_reason)
         except LLMWidgetsError as exc:
             exc.partial_text = self.text
             raise self._annotate(exc, self.target) from None
-
-    def _finish_step(self) -> list[ToolCall]:
-        """Give this step's calls ids where the server sent none, and record the turn."""
-        calls = [
-            c if c.id else replace(c, id=f"call_{self.step}_{c.index}") for c in self._tool_calls
-        ]
-        self._tool_calls = tuple(calls)
-        if calls:
-            text = self.text[self._step_text_from :]
-            signed = list(self._thinking_blocks)
-            self._turns.append(
-                Message("assistant", text, tool_calls=list(calls), thinking_blocks=signed)
-            )
-            self._step_recorded = True
-        return calls
-
-    async def _call_tools(
-        self, calls: list[ToolCall], approval: Approval | None
-    ) -> AsyncGenerator[StreamChunk, None]:
-        """Ask (when asked to), then run the allowed calls at once; results in call order."""
-        allowed: list[ToolCall] = []
-        for call in calls:
-            if approval is not None and approval.needs(call):
-                yield StreamChunk(tool_event=ToolEvent(call, "approval"))
-                verdict = approval.decide(call)
-                if inspect.isawaitable(verdict):
-                    verdict = await verdict
-                if not verdict:
-                    denied = ToolResult(call.id, call.name, DECLINED, "denied", 0.0)
-                    self._results[call.id] = denied
-                    yield StreamChunk(tool_event=ToolEvent(call, "denied", denied))
-                    continue
-            allowed.append(call)
-        for call in allowed:
-            yield StreamChunk(tool_event=ToolEvent(call, "running"))
-        by_id = {call.id: call for call in allowed}
-        pending = [asyncio.ensure_future(self.toolbox.call(call)) for call in allowed]
-        try:
-            for finished in asyncio.as_completed(pending):
-                result = await finished
-                self._results[result.call_id] = result
-                call = by_id[result.call_id]
-                ended = ToolEvent(call, "error" if result.is_error else "done", result)
-                yield StreamChunk(tool_event=ended)
-        finally:
-            for task in pending:
-                task.cancel()  # Stop: a thread's late result is dropped
-        self._turns.extend(self._results[call.id].to_message() for call in calls)
 
     async def _request(
         self, targets: Sequence[Target], messages: list[Message]
     ) -> AsyncGenerator[StreamChunk, None]:
         """One request, falling back to the next target only while nothing has been shown."""
-        tools = self.toolbox.specs() or None
+        tools = self._tools.toolbox.specs() or None
         for i, target in enumerate(targets):
             self.target = target
             received = False
             try:
                 self.provider = get_provider(target)
-                refusal = self._cannot(target, self.provider, messages)
-                if refusal:
-                    raise ConfigurationError(refusal, provider=target.provider, model=target.model)
+                refused = refusal(target, self.provider, messages, self._opts)
+                if refused:
+                    raise ConfigurationError(refused, provider=target.provider, model=target.model)
                 request = build_request(target, messages, self._opts, self._default_timeout, tools)
                 agen = self.provider.stream(request)
                 try:
@@ -396,31 +318,15 @@ class ChunkStream(AsyncIterator[StreamChunk]):
                 )
             return
 
-    def _cannot(self, target: Target, provider: Provider, messages: list[Message]) -> str:
-        """Why `provider` cannot take this request ("" if it can): asked before sending."""
-        if self._opts.schema and not getattr(provider, STRUCTURED_OUTPUT, False):
-            return (
-                f"{target.spec} cannot be asked for structured output (schema=). Use an "
-                "openai:, anthropic:, google: or openai-responses: model, or an "
-                "OpenAI-compatible server that supports response_format."
-            )
-        if any(m.images for m in messages) and not getattr(provider, IMAGES, False):
-            return (
-                f"{target.spec} cannot read images; the prompt holds some (a figure, a "
-                "picture or --image). Use an openai:, anthropic:, google: or "
-                "openai-responses: model that reads images, or leave the images out."
-            )
-        return ""
-
     def _record(self, chunk: StreamChunk) -> None:
         if chunk.delta:
             self._pieces.append(chunk.delta)
         if chunk.thinking:
             self._thinking.append(chunk.thinking)
         if chunk.tool_calls:
-            self._tool_calls = chunk.tool_calls
+            self._tools.calls = chunk.tool_calls
         if chunk.thinking_blocks:
-            self._thinking_blocks = chunk.thinking_blocks
+            self._tools.thinking_blocks = chunk.thinking_blocks
         if chunk.usage is not None:
             self._step_usage = chunk.usage
         if chunk.finish_reason is not None:

@@ -2,8 +2,9 @@
 embedded model, or a recording, in that order.
 
 Discovery is a provider concern (it knows the keys' variables, the ports local servers use and how
-to ask them for a model), so it lives beside the providers; `config.py` only turns TOML into
-targets and calls `zero_config_chatbot()` for an undefined `chatbot`.
+to ask them for a model), so it lives beside the providers; `config.py` only reads the TOML,
+and `aliases.py` turns it into targets and calls `zero_config_chatbot()` for an undefined
+`chatbot`.
 
 The port probes run on worker threads, all at once, so whoever resolves `chatbot` (often the kernel's
 event loop thread) waits for at most one probe timeout rather than one per server.
@@ -18,7 +19,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from llmwidgets.config import DEFAULT_ALIAS, Resolution, Target, parse_spec
+from llmwidgets.aliases import Resolution, Target, parse_spec
+from llmwidgets.config import DEFAULT_ALIAS
 from llmwidgets.providers.keys import (
     ANTHROPIC_API_KEY,
     GEMINI_API_KEY,
