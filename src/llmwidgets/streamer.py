@@ -26,49 +26,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
-from llmwidgets.chunks import CHARS_PER_TOKEN, Response, ToolCall, ToolEvent
+from llmwidgets.chunks import Response, ToolCall, ToolEvent
 from llmwidgets.errors import LLMWidgetsError
-from llmwidgets.pricing import cost
+from llmwidgets.metrics import Metrics, measure
 from llmwidgets.stream import ChunkStream
 from llmwidgets.widgets.protocol import TEXT, THINKING, TOOL_CALL, Part
 
 Status = Literal["idle", "waiting", "queued", "streaming", "done", "stopped", "error"]
 ENDED: frozenset[str] = frozenset({"done", "stopped", "error"})
 DEFAULT_FLUSH_INTERVAL = 0.05
-
-
-@dataclass
-class Metrics:
-    output_tokens: int = 0
-    estimated: bool = True
-    input_tokens: int | None = None
-    ttft: float | None = None
-    elapsed: float | None = None
-    tokens_per_second: float | None = None
-    cost: float | None = None
-    #: How the answer ended ("stop", "length", ...), once it has: "length" is shown as a limit.
-    finish_reason: str | None = None
-    #: The part of `output_tokens` spent thinking (None: no sign of thinking), estimated from the
-    #: thinking text unless the provider reported it (`thinking_estimated`).
-    thinking_tokens: int | None = None
-    thinking_estimated: bool | None = None
-    #: Seconds to the first thinking token (`ttft` is the first *visible* token).
-    thinking_ttft: float | None = None
-    #: Seconds of thinking: from the start to the first visible token, or until now.
-    thinking_time: float | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    def compact(self) -> dict[str, object]:
-        """The known values, rounded to what the counter shows: for live updates on the wire."""
-        out: dict[str, object] = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, float) and key != "cost":
-                out[key] = round(value, 3)
-            elif value is not None:
-                out[key] = value
-        return out
 
 
 @dataclass(frozen=True)
@@ -236,44 +202,15 @@ class StreamRun:
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> Metrics:
-        cs = self.answer
-        now = self.ended_at or self._clock()
-        usage = cs.usage if self.done else None
-        chars = self._chars + self._thinking_chars
-        tokens = usage.output_tokens if usage else round(chars / CHARS_PER_TOKEN)
-        start = cs.started_at
-        ttft = (cs.first_token_at - start) if cs.first_token_at and start else None
-        first = min((t for t in (cs.first_token_at, cs.first_thinking_at) if t), default=None)
-        gen_time = (now - first) if first else None
-        tps = tokens / gen_time if gen_time and gen_time > 0.05 and tokens else None
-        # Reported thinking tokens may arrive with usage before the end (some servers send it).
-        reported = cs.usage.reasoning_tokens if cs.usage is not None else 0
-        thinking_tokens: int | None = None
-        if reported:
-            thinking_tokens = reported
-        elif self._thinking_chars and usage is not None:
-            # An exact total without a split (Anthropic): share it out by characters.
-            thinking_tokens = round(usage.output_tokens * self._thinking_chars / chars)
-        elif self._thinking_chars:
-            thinking_tokens = max(1, round(self._thinking_chars / CHARS_PER_TOKEN))
-        thinking_time = None
-        if thinking_tokens is not None and start:
-            thinking_time = (cs.first_token_at or now) - start
-        return Metrics(
-            output_tokens=tokens,
-            estimated=usage is None,
-            input_tokens=usage.input_tokens if usage else None,
-            ttft=ttft,
-            elapsed=now - self.started_at,
-            tokens_per_second=tps,
-            cost=cost(cs.target.provider, cs.target.model, usage),
-            finish_reason=self.response.finish_reason if self.done else None,
-            thinking_tokens=thinking_tokens,
-            thinking_estimated=None if thinking_tokens is None else not reported,
-            thinking_ttft=(cs.first_thinking_at - start)
-            if cs.first_thinking_at and start
-            else None,
-            thinking_time=thinking_time,
+        done = self.done
+        return measure(
+            self.answer,
+            text_chars=self._chars,
+            thinking_chars=self._thinking_chars,
+            started_at=self.started_at,
+            now=self.ended_at or self._clock(),
+            ended=done,
+            finish_reason=self.response.finish_reason if done else None,
         )
 
     # -- the task --------------------------------------------------------------------------

@@ -216,22 +216,7 @@ def status_error(
     detail = _scrub(body_message(body), ctx).rstrip(".")
     said = f": {detail}" if detail else ""
     if status == 200:  # an error event mid-stream
-        kind = body_error_type(body)
-        code = _EVENT_STATUS.get(kind)
-        if code == 429:
-            return RateLimitError(
-                f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.",
-                provider=ctx.provider,
-                model=ctx.model,
-            )
-        return ProviderError(
-            f"{ctx.label} stopped the stream with an error{said}"
-            + (f" ({kind})" if kind else "")
-            + ". Try again in a moment.",
-            status_code=code,
-            provider=ctx.provider,
-            model=ctx.model,
-        )
+        return _event_error(ctx, body, said)
     if status in (401, 403):
         if ctx.env_var:
             fix = f"Set {ctx.env_var} to a valid key"
@@ -275,6 +260,26 @@ def status_error(
     return ProviderError(
         f"{ctx.label} failed {side} (HTTP {status}{said}).",
         status_code=status,
+        provider=ctx.provider,
+        model=ctx.model,
+    )
+
+
+def _event_error(ctx: CallContext, body: object, said: str) -> LLMWidgetsError:
+    """An error event inside a stream that began well: its type says what went wrong."""
+    kind = body_error_type(body)
+    code = _EVENT_STATUS.get(kind)
+    if code == 429:
+        return RateLimitError(
+            f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.",
+            provider=ctx.provider,
+            model=ctx.model,
+        )
+    return ProviderError(
+        f"{ctx.label} stopped the stream with an error{said}"
+        + (f" ({kind})" if kind else "")
+        + ". Try again in a moment.",
+        status_code=code,
         provider=ctx.provider,
         model=ctx.model,
     )
