@@ -173,7 +173,8 @@ until the answer ends (it is rewritten into a top-level `await`, so the Stop but
 the kernel's interrupt keep working; the interrupt keeps the partial answer and raises
 KeyboardInterrupt). Where no widget front end is attached (terminal IPython, nbclient,
 nbconvert --execute, papermill, jupyter console) the answer is printed as plain text and
-the cell always waits; set LLMWIDGETS_HEADLESS=1 or 0 to force either way.
+the cell always waits; set LLMWIDGETS_HEADLESS=1 or 0 to force either way, and
+`from llmwidgets.magics import explain_mode; explain_mode(get_ipython())` says why.
 """
 
 
