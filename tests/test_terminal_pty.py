@@ -40,7 +40,8 @@ LONG_END = "decides who"  # the last words of replay:long
 def terminal_env(tmp: Path) -> dict[str, str]:
     """A fresh machine's environment on an xterm: no config, keys or forced mode, no size
     overrides (rich and IPython read the terminal's own size)."""
-    dropped = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    dropped = {"COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES"}
+    dropped |= {"NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}
     env = {
         k: v
         for k, v in os.environ.items()
