@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from .lab import CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer, start_lab
+from .lab import CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer, start_lab, watched_page
 
 # Session-wide environment for the Lab server and so for every kernel it starts. Kernels take
 # the server's environment at kernel start, so per-test variables go in a cell instead
@@ -81,25 +81,17 @@ def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
 def lab_page(
     request: pytest.FixtureRequest, chromium: Browser, lab_server: LabServer
 ) -> Iterator[LabPage]:
-    """A fresh browser context on the Lab server; kernels are shut down after the test."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = LabPage(context.new_page(), lab_server)
+    """A fresh browser context on the Lab server (`watched_page`: a failing test leaves its
+    screenshot, console and the server's log); kernels are shut down after the test."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    page: LabPage | None = None
     try:
-        yield page
+        with watched_page(chromium, request, lab_server, safe) as raw:
+            page = LabPage(raw, lab_server)
+            yield page
     finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
-            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-            try:
-                page.screenshot(f"FAILED-{safe}")
-            except Exception:  # a dead page must not hide the real failure
-                pass
-            if page.console:
-                print("--- browser console ---\n" + "\n".join(page.console[-50:]))
-        context.close()
         lab_server.shutdown_sessions()
-        if page.theme_changed:
+        if page is not None and page.theme_changed:
             lab_server.reset_theme()
 
 

@@ -8,7 +8,6 @@ also ask the server's REST API).
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -81,7 +80,8 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """A front end's server (Voilà, marimo) in its own process group, logging to a file."""
+    """A front end's server (JupyterLab, Voilà, marimo) in its own process group, logging to a
+    file."""
 
     process: subprocess.Popen[bytes]
     url: str
@@ -105,10 +105,18 @@ class ServerProcess:
 
 
 def start_server(
-    cmd: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, url: str, health_url: str
+    cmd: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log_path: Path,
+    url: str,
+    health_url: str,
+    timeout: float = 60,
 ) -> subprocess.Popen[bytes]:
-    """Start `cmd` in a new process group and wait until `health_url` answers (60 s); a server
-    that exits first is an error quoting its log. The caller stops it (`ServerProcess.stop`)."""
+    """Start `cmd` in a new process group and wait until `health_url` answers (`timeout` s); a
+    server that exits first is an error quoting its log. The caller stops it
+    (`ServerProcess.stop`)."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             cmd,
@@ -126,7 +134,7 @@ def start_server(
         return requests.get(health_url, timeout=2).ok
 
     try:
-        wait_until(up, 60, f"{Path(cmd[0]).name} to answer on its port")
+        wait_until(up, timeout, f"{Path(cmd[0]).name} to answer on its port")
     except BaseException:
         server.stop()
         raise
@@ -137,13 +145,14 @@ def start_server(
 def watched_page(
     chromium: Browser, request: pytest.FixtureRequest, server: ServerProcess, failed_name: str
 ) -> Iterator[Page]:
-    """A fresh browser context and page; when the test fails, a screenshot, the console and the
-    server's log are kept. Closing the context ends the page's kernel."""
+    """A fresh browser context and page; when the test fails, a screenshot, the console (with
+    uncaught errors) and the server's log are kept. Closing the context ends the page's kernel."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
     try:
         yield page
     finally:
@@ -201,15 +210,12 @@ def env_cell(env: Mapping[str, str]) -> str:
 
 
 @dataclass
-class LabServer:
+class LabServer(ServerProcess):
     """A running `jupyter lab` whose config, data, runtime and notebooks live under `home`."""
 
-    process: subprocess.Popen[bytes]
-    url: str
     token: str
     root_dir: Path
     home: Path
-    log_path: Path
     http: requests.Session = field(default_factory=requests.Session)
 
     # ---- REST -----------------------------------------------------------------------------
@@ -285,7 +291,8 @@ class LabServer:
         )
 
     def stop(self, timeout: float = 10) -> None:
-        """`POST /api/shutdown`, then terminate/kill if the process lingers."""
+        """`POST /api/shutdown` (kernels end cleanly), then the process group is stopped if the
+        server lingers."""
         if self.process.poll() is None:
             try:
                 self.api("POST", "/api/shutdown", timeout=5)
@@ -294,20 +301,9 @@ class LabServer:
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+                pass
+        super().stop()
         self.http.close()
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the server log, for failure messages."""
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
 
 
 def jupyter_env(home: Path, extra_env: Mapping[str, str]) -> dict[str, str]:
@@ -330,10 +326,14 @@ def jupyter_env(home: Path, extra_env: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+#: The Lab extension whose "news" pop-up would cover the notebook.
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
+
+
 def start_lab(
     home: Path, extra_env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> LabServer:
-    """Start JupyterLab on 127.0.0.1 (OS-chosen port) with all state under `home`."""
+    """Start JupyterLab on 127.0.0.1 with all state under `home`."""
     env = jupyter_env(home, extra_env or {})
     jupyter = str(VENV_BIN / "jupyter")
     # The "news" pop-up would cover the notebook: disable it in the temp config dir
@@ -341,13 +341,7 @@ def start_lab(
     # Lab reads page_config.json on every page request, so this ~5 s command runs while the
     # server starts, and is awaited before the first page opens.
     disable_news = subprocess.Popen(
-        [
-            jupyter,
-            "labextension",
-            "disable",
-            "--level=user",
-            "@jupyterlab/apputils-extension:announcements",
-        ],
+        [jupyter, "labextension", "disable", "--level=user", ANNOUNCEMENTS],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -355,13 +349,42 @@ def start_lab(
     token = secrets.token_hex(16)
     root_dir = home / "root"
     log_path = home / "lab.log"
-    cmd = [
-        jupyter,
-        "lab",
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        process = start_server(
+            [jupyter, "lab", *_lab_options(port, root_dir, token)],
+            env=env,
+            cwd=root_dir,
+            log_path=log_path,
+            url=url,
+            health_url=f"{url}/api/status?token={token}",
+            timeout=timeout,
+        )
+    except BaseException:
+        disable_news.kill()
+        raise
+    server = LabServer(process, url, log_path, token=token, root_dir=root_dir, home=home)
+    try:
+        _, stderr = disable_news.communicate(timeout=timeout)
+        if disable_news.returncode != 0:
+            raise LabError(f"labextension disable failed: {stderr.decode(errors='replace')}")
+        if not (home / "config" / "labconfig" / "page_config.json").exists():
+            raise LabError("labextension disable wrote outside the temp JUPYTER_CONFIG_DIR")
+    except (LabError, subprocess.TimeoutExpired) as exc:
+        disable_news.kill()
+        server.stop()
+        raise LabError(f"{exc}\n--- lab log ---\n{server.log_tail()}") from exc
+    return server
+
+
+def _lab_options(port: int, root_dir: Path, token: str) -> list[str]:
+    """`jupyter lab` on one loopback port, no browser, state under the temp root."""
+    return [
         "--no-browser",
         "--allow-root",
         "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.port=0",
+        f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={root_dir}",
@@ -372,41 +395,6 @@ def start_lab(
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LanguageServerManager.autodetect=False",
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root_dir, start_new_session=True
-        )
-    runtime = home / "runtime"
-
-    def server_info() -> dict[str, Any] | None:
-        if process.poll() is not None:
-            raise LabError(f"jupyter lab exited with {process.returncode}")
-        for info_file in runtime.glob(f"jpserver-{process.pid}.json"):
-            return dict(json.loads(info_file.read_text()))
-        return None
-
-    try:
-        info = wait_until(server_info, timeout, "the Lab server's runtime file")
-        server = LabServer(
-            process=process,
-            url=f"http://127.0.0.1:{info['port']}",
-            token=token,
-            root_dir=root_dir,
-            home=home,
-            log_path=log_path,
-        )
-        wait_until(lambda: server.api("GET", "/api/status").ok, timeout, "/api/status")
-        _, stderr = disable_news.communicate(timeout=timeout)
-        if disable_news.returncode != 0:
-            raise LabError(f"labextension disable failed: {stderr.decode(errors='replace')}")
-        if not (home / "config" / "labconfig" / "page_config.json").exists():
-            raise LabError("labextension disable wrote outside the temp JUPYTER_CONFIG_DIR")
-    except (LabError, subprocess.TimeoutExpired) as exc:
-        disable_news.kill()
-        process.kill()
-        process.wait()
-        raise LabError(f"{exc}\n--- lab log ---\n{log_path.read_text(errors='replace')}") from exc
-    return server
 
 
 @dataclass
@@ -417,15 +405,11 @@ class LabPage:
     lab: LabServer
     notebook_path: str = ""
     kernel_id: str = ""
-    console: list[str] = field(default_factory=list)
     theme_changed: bool = False
     frontend: str = "lab"
 
     def __post_init__(self) -> None:
-        """Keep the page's console and uncaught errors: failure messages show them."""
-        self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
-        self.page.on("pageerror", lambda err: self.console.append(f"pageerror: {err}"))
-        # "Leave page with unsaved changes?" on reload: leave.
+        """Answer "Leave page with unsaved changes?" (asked on reload) with leave."""
         self.page.on("dialog", lambda dialog: dialog.accept())
 
     # ---- navigation ---------------------------------------------------------------------
