@@ -249,3 +249,23 @@ def test_ctrl_c_in_the_cli_keeps_the_partial_answer_and_exits_130(tmp_path: Path
     assert "How Python's asyncio runs many things at once" in shown  # rendered: no # or `
     assert LONG_END not in shown
     assert (tmp_path / "stderr.txt").read_text().rstrip().endswith("stopped")
+
+
+def test_ctrl_c_while_awaiting_a_widget_in_terminal_ipython_stops_its_answer(
+    ipython: Terminal,
+) -> None:
+    ipython.type("from llmwidgets import StreamWidget")
+    ipython.wait_for(r"In \[3\]:")
+    ipython.type("w = StreamWidget('replay:long', 'Tell me more', delay=0.02)")
+    ipython.wait_for(r"In \[4\]:")
+    ipython.type("r = await w")
+    time.sleep(1.5)  # the answer streams only while a cell awaits it
+    ipython.ctrl_c()
+    ipython.wait_for(r"In \[5\]:")
+    ipython.type("print('after:', w.status, len(w.text))")
+    ipython.wait_for(r"after: (\w+) (\d+)")
+    status, kept = ipython.child.match.group(1), int(ipython.child.match.group(2))
+    assert status == "stopped"
+    assert 0 < kept < len(load_recording("long"))
+    ipython.type("r = await w; print('again:', r.finish_reason, len(r.text))")
+    ipython.wait_for(f"again: cancelled {kept}")  # at once, with nothing more streamed

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from llmwidgets.chunks import CHARS_PER_TOKEN, Response
 from llmwidgets.config import DEFAULT_ALIAS
 from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.interrupt import ctrl_c_calls
 from llmwidgets.pricing import cost
 
 if TYPE_CHECKING:
@@ -286,14 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _main(args: argparse.Namespace) -> int:
     task = asyncio.ensure_future(answer(args, sys.stdout, sys.stderr))
-    loop = asyncio.get_running_loop()
     try:
-        import signal
-
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
-    except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt as usual
-        pass
-    try:
-        return await task
+        with ctrl_c_calls(asyncio.get_running_loop(), task.cancel):
+            return await task
     except asyncio.CancelledError:
         return EXIT_STOPPED

@@ -14,12 +14,10 @@ from IPython.core.error import UsageError
 
 from llmwidgets.chunks import Response, ToolCall
 from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.interrupt import STOPPED
 from llmwidgets.magics.bind import Binder
 from llmwidgets.magics.call import LLMCall
 from llmwidgets.widgets.saved_copy import excerpt
-
-#: The KeyboardInterrupt's message when Ctrl-C or an interrupt stops a printed answer.
-STOPPED = "Interrupted: the stream was stopped; the partial answer is kept."
 
 
 async def run_plain(call: LLMCall, binder: Binder, *, in_kernel: bool) -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from typing import Any
 
+from llmwidgets.interrupt import STOPPED, ctrl_c_calls
 from llmwidgets.magics.bind import Binder
 from llmwidgets.magics.call import LLMCall, parse_call
 from llmwidgets.magics.modes import display_mode
-from llmwidgets.magics.plain import STOPPED, run_plain
+from llmwidgets.magics.plain import run_plain
 from llmwidgets.magics.widget import run_widget
 
 #: Calls started in the background, referenced until they end (a loop keeps only weak ones).
@@ -79,7 +79,7 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
     loop = get_asyncio_loop()
     task = loop.create_task(coro)
     try:
-        with _ctrl_c_cancels(loop, task):
+        with ctrl_c_calls(loop, task.cancel):
             loop.run_until_complete(task)
     except asyncio.CancelledError:  # stopped before the answer could say so
         raise KeyboardInterrupt(STOPPED) from None
@@ -89,19 +89,3 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
             with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
                 loop.run_until_complete(task)
         raise KeyboardInterrupt(str(exc) or STOPPED) from None
-
-
-@contextlib.contextmanager
-def _ctrl_c_cancels(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> Iterator[None]:
-    """SIGINT cancels `task` while the block runs; the previous handler is restored after."""
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
-    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        signal.signal(signal.SIGINT, previous)

@@ -42,24 +42,11 @@ from llmwidgets.chunks import Message, Response, Usage
 from llmwidgets.config import Config
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED
 from llmwidgets.widgets import protocol
-from llmwidgets.widgets.assets import BundleView, esm_here, static_file
+from llmwidgets.widgets.assets import BundleView
 from llmwidgets.widgets.saved_copy import SavedCopy, close_open_fence, tool_answer
 from llmwidgets.widgets.stream import StreamWidget
 
 ChatRole = Literal["user", "assistant"]
-
-
-class ChatAnswer(StreamWidget):
-    """One answer of a chat: a StreamWidget that may be made while no cell runs.
-
-    Answers are made when the person presses Enter, in the kernel's handler of the chat's
-    message, where marimo cannot store an `_esm` text as a cell's file: the loader goes as
-    `esm_here()` says. The chat's view draws the answer; its own `_esm` is never rendered there.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._esm = esm_here(static_file("loader.js"))
-        super().__init__(**kwargs)
 
 
 @dataclass
@@ -220,10 +207,10 @@ class ChatWidget(SavedCopy, BundleView):
             if first.role == "user":
                 self._turns.append(_Turn("user", first.content))
             elif len(group) == 1 and not first.tool_calls:
-                self._turns.append(_Turn("assistant", answer=ChatAnswer().show(first.content)))
+                self._turns.append(_Turn("assistant", answer=StreamWidget().show(first.content)))
             else:
                 text, cards = tool_answer(group)
-                view = ChatAnswer().show(text, tools=cards)
+                view = StreamWidget().show(text, tools=cards)
                 self._turns.append(_Turn("assistant", answer=view, given=group))
         self._sync()
 
@@ -326,7 +313,7 @@ class ChatWidget(SavedCopy, BundleView):
         options = dict(self.options)
         if self.system is not None:
             options["system"] = self.system
-        w = ChatAnswer(flush_interval=self.flush_interval)
+        w = StreamWidget(flush_interval=self.flush_interval)
         w.on_end(self._on_answer_end)
         self._turns.append(_Turn("assistant", answer=w))
         w.start(self.model, prompt, config=self.config, **options)

@@ -14,6 +14,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Generator
+from contextlib import nullcontext
 from typing import Any
 
 import anywidget
@@ -23,11 +24,12 @@ import traitlets
 from llmwidgets.chunks import Prompt, Response, ToolCall, Usage, to_messages
 from llmwidgets.config import Config
 from llmwidgets.errors import LLMWidgetsError
+from llmwidgets.interrupt import STOPPED, ctrl_c_calls, in_terminal_ipython
 from llmwidgets.prompt_objects import sent_preview
 from llmwidgets.stream import stream
 from llmwidgets.streamer import DEFAULT_FLUSH_INTERVAL, ENDED, ErrorInfo, StreamRun
 from llmwidgets.widgets import protocol
-from llmwidgets.widgets.assets import FrontendAssets, shared_assets, static_file
+from llmwidgets.widgets.assets import FrontendAssets, esm_here, shared_assets, static_file
 from llmwidgets.widgets.comm import send_custom
 from llmwidgets.widgets.saved_copy import SavedCopy, excerpt, json_block, with_tool_cards
 
@@ -45,6 +47,11 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
     Stop (the button, or `w.stop()`) cancels the kernel task and closes the HTTP response;
     the partial answer stays. Errors are shown in plain words, also with the partial answer.
     """
+
+    #: Class defaults, so that `close()` (also run by `Widget.__del__`) works on a widget
+    #: whose `__init__` failed before setting them.
+    run: StreamRun | None = None
+    _startup_error: LLMWidgetsError | None = None
 
     _esm = static_file("loader.js")
     _assets = traitlets.Instance(FrontendAssets).tag(sync=True, **widgets.widget_serialization)
@@ -79,10 +86,11 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
         config: str | os.PathLike[str] | Config | None = None,
         **options: Any,
     ) -> None:
+        # A chat's answer is made when the person presses Enter, while no marimo cell runs:
+        # esm_here() gives marimo a loader it can open then.
+        self._esm = esm_here(type(self)._esm)
         super().__init__(_assets=shared_assets())
         self.flush_interval = flush_interval
-        self.run: StreamRun | None = None
-        self._startup_error: LLMWidgetsError | None = None
         self._end_callbacks: list[Callable[[StreamWidget], None]] = []
         #: Tool calls waiting for Allow/Deny, by card id.
         self._approvals: dict[str, asyncio.Future[bool]] = {}
@@ -168,11 +176,31 @@ class StreamWidget(SavedCopy, anywidget.AnyWidget):
             raise self._startup_error
         if self.run is None:
             raise RuntimeError("Nothing is streaming: call start(model, prompt) first.")
+        run = self.run
+        stopped_here = False
+
+        def stop_on_ctrl_c() -> None:
+            nonlocal stopped_here
+            stopped_here = True
+            run.stop()
+
+        # In terminal IPython Ctrl-C would otherwise end only the wait: the loop halts with the
+        # answer's task pending, still "streaming", to go on at the next await.
+        in_terminal = in_terminal_ipython()
+        guard = (
+            ctrl_c_calls(asyncio.get_running_loop(), stop_on_ctrl_c)
+            if in_terminal
+            else nullcontext()
+        )
         try:
-            return await self.run.wait()
+            with guard:
+                response = await run.wait()
         finally:
-            if self.run.done:
+            if run.done:
                 self.refresh_displays_from_here()
+        if stopped_here:
+            raise KeyboardInterrupt(STOPPED)
+        return response
 
     @property
     def startup_error(self) -> LLMWidgetsError | None:
