@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 JS = ROOT / "js"
 STATIC = ROOT / "src" / "llmwidgets" / "static"
-BUNDLE = ["stream.js", "stream.css", "chat_input.js", "chat_input.css", "loader.js"]
+BUNDLE = ["stream.js", "stream.css", "loader.js"]
 SOURCES = [JS / "src", JS / "build.mjs", JS / "package.json", JS / "package-lock.json"]
 
 NO_NODE = """

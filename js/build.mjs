@@ -1,4 +1,4 @@
-// Bundle js/src/stream.js and js/src/chat_input.js (+ CSS) into src/llmwidgets/static/ as minified browser ESM.
+// Bundle js/src/stream.js (+ CSS) and js/src/loader.js into src/llmwidgets/static/ as minified browser ESM.
 // KaTeX fonts: only the woff2 files of the faces most formulas use are inlined (Main,
 // Math italic, Size1-4, AMS); the other faces fall back to the page's serif font.
 import { readFile } from "node:fs/promises";
@@ -29,7 +29,6 @@ const result = await esbuild.build({
   entryPoints: [
     { in: resolve(here, "src/stream.js"), out: "stream" },
     { in: resolve(here, "src/stream.css"), out: "stream" },
-    { in: resolve(here, "src/chat_input.js"), out: "chat_input" },
     { in: resolve(here, "src/loader.js"), out: "loader" },
   ],
   outdir,

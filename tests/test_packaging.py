@@ -35,7 +35,7 @@ import tomllib
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[1]
-BUNDLE = ["stream.js", "stream.css", "chat_input.js", "chat_input.css", "loader.js"]
+BUNDLE = ["stream.js", "stream.css", "loader.js"]
 NO_NODE_MESSAGE = "npm (Node.js >= 20) is not on PATH"
 UP_TO_DATE_MESSAGE = "front-end bundle is up to date"
 
