@@ -568,6 +568,16 @@ def test_a_kernel_voila_started_gets_widgets_though_its_requests_carry_no_cell_i
         k.close()
 
 
+
+@pytest.mark.kernel
+def test_a_colab_kernel_gets_widgets_though_its_requests_carry_no_cell_id(
+    fresh_kernel: Kernel,
+) -> None:
+    """Colab's kernels import `google.colab`; a stand-in module of that name is the fact."""
+    colab = "import sys, types; sys.modules['google.colab'] = types.ModuleType('google.colab')"
+    assert execute_as(fresh_kernel, colab, NBCLIENT).reply["status"] == "ok"
+    assert shows_a_widget(execute_as(fresh_kernel, SHORT_CELL, NBCLIENT))
+
 # -- tools ---------------------------------------------------------------------------------------
 def test_tools_are_looked_up_in_the_notebook_by_name(ip: InteractiveShell) -> None:
     def get_weather(city: str) -> str:
