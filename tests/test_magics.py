@@ -534,7 +534,7 @@ def test_code_vscode_runs_for_another_extension_prints_plain_text(kernel: Kernel
 
 @pytest.mark.kernel
 def test_the_mode_names_the_fact_that_chose_it(kernel: Kernel) -> None:
-    explain = "from llmwidgets.magics import explain_mode\nprint(explain_mode(get_ipython()))"
+    explain = "from llmwidgets import explain_mode\nprint(explain_mode(get_ipython()))"
     said = {name: execute_as(kernel, explain, shape).stdout() for name, shape in
             [("vscode", VSCODE_CELL), ("nbclient", NBCLIENT)]}  # fmt: skip
     assert said["vscode"] == "widget: the request comes from a notebook cell (VS Code)\n"

@@ -2,7 +2,8 @@
 
 Headless:  `async for chunk in llmwidgets.stream("chatbot", "Hi")`, `await llmwidgets.complete(...)`
 Widgets:   `StreamWidget("chatbot", "prompt")`, `ChatWidget("chatbot")`, `compare([...], "prompt")`
-Magic:     `%load_ext llmwidgets`, then `%%llm chatbot` with the prompt as the cell body.
+Magic:     `%load_ext llmwidgets`, then `%%llm chatbot` with the prompt as the cell body;
+           `explain_mode(get_ipython())` says why a cell got the widget or plain text.
 Tools:     `tools=[get_weather]` on any of them: the model calls your Python functions.
 
 Extend:    `register_provider("myprefix", factory)` makes `myprefix:model` resolvable (a factory
@@ -50,6 +51,7 @@ from llmwidgets.tools import Tool
 if typing.TYPE_CHECKING:
     from llmwidgets.widgets.chat import ChatWidget
     from llmwidgets.widgets.compare import CompareWidget, Pane, compare
+    from llmwidgets.magics import explain_mode
     from llmwidgets.widgets.stream import StreamWidget
 
 try:  # pyproject.toml holds the one version number
@@ -92,6 +94,7 @@ __all__ = [
     "Usage",
     "compare",
     "complete",
+    "explain_mode",
     "load_ipython_extension",
     "register_provider",
     "resolve",
@@ -105,6 +108,7 @@ _LAZY = {
     "CompareWidget": "llmwidgets.widgets.compare",
     "Pane": "llmwidgets.widgets.compare",
     "compare": "llmwidgets.widgets.compare",
+    "explain_mode": "llmwidgets.magics",
 }
 
 

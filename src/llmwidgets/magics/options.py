@@ -174,7 +174,7 @@ the kernel's interrupt keep working; the interrupt keeps the partial answer and 
 KeyboardInterrupt). Where no widget front end is attached (terminal IPython, nbclient,
 nbconvert --execute, papermill, jupyter console) the answer is printed as plain text and
 the cell always waits; set LLMWIDGETS_HEADLESS=1 or 0 to force either way, and
-`from llmwidgets.magics import explain_mode; explain_mode(get_ipython())` says why.
+`from llmwidgets import explain_mode; explain_mode(get_ipython())` says why.
 """
 
 
