@@ -269,19 +269,44 @@ def _event_error(ctx: CallContext, body: object, said: str) -> LLMWidgetsError:
     """An error event inside a stream that began well: its type says what went wrong."""
     kind = body_error_type(body)
     code = _EVENT_STATUS.get(kind)
-    if code == 429:
+    return stream_error(
+        ctx.label,
+        ctx.provider,
+        ctx.model,
+        said,
+        rate_limited=code == 429,
+        detail=kind or "",
+        status_code=code,
+    )
+
+
+def stream_error(
+    label: str,
+    provider: str,
+    model: str,
+    said: str,
+    *,
+    rate_limited: bool,
+    detail: str = "",
+    status_code: int | None = None,
+) -> LLMWidgetsError:
+    """A stream that began well and then failed, in the same words for every provider.
+
+    `said` is what the provider said (": ..." or ""), `detail` its error type or status.
+    """
+    if rate_limited:
         return RateLimitError(
-            f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.",
-            provider=ctx.provider,
-            model=ctx.model,
+            f"{label} rate-limited the stream{said}. Wait a little and try again.",
+            provider=provider,
+            model=model,
         )
     return ProviderError(
-        f"{ctx.label} stopped the stream with an error{said}"
-        + (f" ({kind})" if kind else "")
+        f"{label} stopped the stream with an error{said}"
+        + (f" ({detail})" if detail else "")
         + ". Try again in a moment.",
-        status_code=code,
-        provider=ctx.provider,
-        model=ctx.model,
+        status_code=status_code,
+        provider=provider,
+        model=model,
     )
 
 

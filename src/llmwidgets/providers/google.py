@@ -24,8 +24,6 @@ from llmwidgets.errors import (
     AuthenticationError,
     ConfigurationError,
     LLMWidgetsError,
-    ProviderError,
-    RateLimitError,
 )
 from llmwidgets.providers._gemini import END, GeminiMapper, to_gemini_contents, to_gemini_tools
 from llmwidgets.providers._http import (
@@ -33,6 +31,7 @@ from llmwidgets.providers._http import (
     SDKErrors,
     body_message,
     status_error,
+    stream_error,
     transport_errors,
 )
 from llmwidgets.providers._sdk import SDKProvider
@@ -321,17 +320,12 @@ class GoogleProvider(SDKProvider[Any]):
     @staticmethod
     def _stream_error(ctx: CallContext, code: int, details: Any) -> LLMWidgetsError:
         message = body_message(details).rstrip(".")
-        said = f": {message}" if message else ""
-        if code == 429:
-            return RateLimitError(
-                f"{ctx.label} rate-limited the stream{said}. Wait a little and try again.",
-                provider=ctx.provider,
-                model=ctx.model,
-            )
-        return ProviderError(
-            f"{ctx.label} stopped the stream with an error{said} (HTTP {code}). "
-            "Try again in a moment.",
+        return stream_error(
+            ctx.label,
+            ctx.provider,
+            ctx.model,
+            f": {message}" if message else "",
+            rate_limited=code == 429,
+            detail=f"HTTP {code}",
             status_code=code or None,
-            provider=ctx.provider,
-            model=ctx.model,
         )

@@ -23,11 +23,11 @@ from typing import Any
 import openai
 
 from llmwidgets.chunks import FinishReason, Message, Request, StreamChunk, Usage
-from llmwidgets.errors import ConfigurationError, ProviderError, RateLimitError
+from llmwidgets.errors import ConfigurationError, LLMWidgetsError
 from llmwidgets.providers._assemble import ToolCallAccumulator, ToolCallDelta
 from llmwidgets.providers._chat import _field as field_of
 from llmwidgets.providers._chat import snapshot
-from llmwidgets.providers._http import named_params
+from llmwidgets.providers._http import named_params, stream_error
 from llmwidgets.providers._sdk import SDKProvider
 from llmwidgets.providers.openai import OpenAIProvider
 
@@ -207,20 +207,14 @@ class _ResponsesMapper:
             tool_calls=snapshot(self.acc) if self.acc else (),
         )
 
-    def _error(self, message: str, code: str) -> ProviderError | RateLimitError:
-        said = f": {message.rstrip('.')}" if message else ""
-        if code in ("rate_limit_exceeded", "rate_limit_error"):
-            return RateLimitError(
-                f"{self.label} rate-limited the stream{said}. Wait a little and try again.",
-                provider=self.provider,
-                model=self.model,
-            )
-        return ProviderError(
-            f"{self.label} stopped the stream with an error{said}"
-            + (f" ({code})" if code else "")
-            + ". Try again in a moment.",
-            provider=self.provider,
-            model=self.model,
+    def _error(self, message: str, code: str) -> LLMWidgetsError:
+        return stream_error(
+            self.label,
+            self.provider,
+            self.model,
+            f": {message.rstrip('.')}" if message else "",
+            rate_limited=code in ("rate_limit_exceeded", "rate_limit_error"),
+            detail=code,
         )
 
 
