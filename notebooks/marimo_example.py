@@ -1,5 +1,9 @@
 """StreamWidget, ChatWidget and compare() in marimo: `marimo edit notebooks/marimo_example.py`.
 
+marimo 0.25 opens a notebook without running it: press "Run all stale cells" (Ctrl+Shift+R), or
+set `auto_instantiate = true` under `[runtime]` in marimo's config. Reloading the tab reconnects
+to the same session: ended answers show again, and one still streaming goes on where it is.
+
 The replay provider plays recorded answers, so this runs without a key or network; put a real
 model alias in place of "replay:..." once one is configured. marimo has no IPython magics: use
 the widgets. Each is an anywidget: show it as a cell's last value (or inside `mo.vstack`).
@@ -31,6 +35,25 @@ def _(StreamWidget):
     w = StreamWidget("replay:short", "What is a list comprehension?", delay=0.01)
     w
     return (w,)
+
+
+@app.cell
+def _(StreamWidget, mo):
+    # A new answer per click: the button's callback makes the widget (no cell runs then), and
+    # the cell below shows it, as the button's value.
+    ask = mo.ui.button(
+        value=None,
+        on_click=lambda _: StreamWidget("replay:tour", "Show me around", delay=0.01),
+        label="Ask for a tour",
+    )
+    ask
+    return (ask,)
+
+
+@app.cell
+def _(ask):
+    ask.value
+    return
 
 
 @app.cell

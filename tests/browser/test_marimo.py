@@ -1,5 +1,6 @@
 """StreamWidget, ChatWidget and compare() in marimo: they stream formatted, styled inside
-marimo's shadow roots, stop, and survive their cell being re-run.
+marimo's shadow roots, stop, and survive their cell being re-run; in `marimo edit` a reloaded
+tab gets ended and streaming answers back; a widget made in a button's callback opens too.
 
 marimo draws each anywidget inside a shadow root, which the page's stylesheets do not reach,
 and closes the comm of every model a cell made when that cell re-runs, including the shared
@@ -13,14 +14,24 @@ from __future__ import annotations
 import os
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from llmwidgets.providers.replay import load_recording
 
-from .lab import ARTIFACTS, VENV_BIN, ServerProcess, free_port, start_server, watched_page
+from .lab import (
+    ARTIFACTS,
+    REPO_ROOT,
+    VENV_BIN,
+    ServerProcess,
+    free_port,
+    start_server,
+    watched_page,
+)
 
 pytest.importorskip("marimo")
 
@@ -121,6 +132,85 @@ COMPARE_NOTEBOOK = textwrap.dedent(
     """
 )
 
+# The widget is made in the button's callback, while no cell runs (the assets model too, as it
+# is the page's first widget), and shown by the cell that reads the button's value.
+CALLBACK_NOTEBOOK = textwrap.dedent(
+    """
+    import marimo
+
+    app = marimo.App()
+
+
+    @app.cell
+    def _():
+        import marimo as mo
+
+        from llmwidgets import StreamWidget
+
+        ask = mo.ui.button(
+            value=None,
+            on_click=lambda _: StreamWidget("replay:short", "hi", delay=0.002),
+            label="Ask",
+        )
+        ask
+        return (ask,)
+
+
+    @app.cell
+    def _(ask):
+        ask.value
+        return
+
+
+    if __name__ == "__main__":
+        app.run()
+    """
+)
+
+# A StreamWidget tried in a plain thread, where marimo has no session to send its models on (and
+# a stream cannot start: it runs on the kernel's event loop), then one made in a cell after it.
+THREAD_NOTEBOOK = textwrap.dedent(
+    """
+    import marimo
+
+    app = marimo.App()
+
+
+    @app.cell
+    def _():
+        import threading
+
+        import marimo as mo
+
+        from llmwidgets import StreamWidget
+
+        failed = []
+
+        def in_thread():
+            try:
+                StreamWidget("replay:short", "hi")
+            except RuntimeError as exc:
+                failed.append(str(exc))
+
+        worker = threading.Thread(target=in_thread)
+        worker.start()
+        worker.join()
+        mo.md(f"in a thread: {failed}")
+        return (StreamWidget,)
+
+
+    @app.cell
+    def _(StreamWidget):
+        w = StreamWidget("replay:short", "hi", delay=0.002)
+        w
+        return
+
+
+    if __name__ == "__main__":
+        app.run()
+    """
+)
+
 LONG = load_recording("long")
 
 
@@ -129,12 +219,12 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def marimo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
-    """`marimo run` on 127.0.0.1 serving a notebook (NOTEBOOK unless the test passes another
-    through indirect parametrisation), with marimo's state under tmp_path."""
+@contextmanager
+def serve_marimo(mode: str, source: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`marimo <mode>` (`run` or `edit`) on 127.0.0.1, headless and without a token, serving
+    `source` as a notebook, with marimo's state under tmp_path; stopped on exit."""
     notebook = tmp_path / "in_marimo.py"
-    notebook.write_text(getattr(request, "param", NOTEBOOK), encoding="utf-8")
+    notebook.write_text(source, encoding="utf-8")
     env = dict(os.environ)
     env.update(
         {
@@ -149,7 +239,7 @@ def marimo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
     port = free_port()
     cmd = [
         str(VENV_BIN / "marimo"),
-        "run",
+        mode,
         "--headless",
         "--no-token",
         "--no-sandbox",
@@ -170,6 +260,14 @@ def marimo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def marimo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`marimo run` (app mode) serving NOTEBOOK, or the notebook a test passes through
+    indirect parametrisation."""
+    with serve_marimo("run", getattr(request, "param", NOTEBOOK), tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
@@ -354,3 +452,266 @@ def test_compare_in_marimo_streams_both_panes_then_shows_the_summary(
     assert boxes[0] and boxes[1] and boxes[1]["x"] > boxes[0]["x"]  # side by side
     assert computed(panes.nth(1).locator(".llmw-header"), "display") == "flex"
     screenshot(page, "marimo-compare-summary")
+
+
+# ---- marimo edit: the notebook as most people use it ------------------------------------------
+
+# A quick answer, and one at the long recording's own pace (~17 s): Stop and a reload land
+# mid-answer there.
+EDIT_NOTEBOOK = textwrap.dedent(
+    """
+    import marimo
+
+    app = marimo.App()
+
+
+    @app.cell
+    def _():
+        from llmwidgets import StreamWidget
+
+        return (StreamWidget,)
+
+
+    @app.cell
+    def _(StreamWidget):
+        quick = StreamWidget("replay:short", "hi", delay=0.002)
+        quick
+        return (quick,)
+
+
+    @app.cell
+    def _(StreamWidget):
+        slow = StreamWidget("replay:long", "Tell me about asyncio")
+        slow
+        return (slow,)
+
+
+    if __name__ == "__main__":
+        app.run()
+    """
+)
+
+
+@pytest.fixture
+def marimo_edit_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """`marimo edit` serving EDIT_NOTEBOOK."""
+    with serve_marimo("edit", EDIT_NOTEBOOK, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def edit_page(
+    request: pytest.FixtureRequest, chromium: Browser, marimo_edit_server: ServerProcess
+) -> Iterator[Page]:
+    with watched_page(chromium, request, marimo_edit_server, "marimo-edit") as page:
+        yield page
+
+
+@dataclass
+class Traffic:
+    """What the page said to the kernel and heard back about our widgets' protocol: marimo
+    sends a view's messages to the kernel by HTTP and the kernel's over the websocket."""
+
+    hellos: list[str] = field(default_factory=list)
+    snapshots: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> None:
+        def on_request(request: Request) -> None:
+            body = request.post_data or ""
+            if request.method == "POST" and '"type":"hello"' in body.replace(" ", ""):
+                self.hellos.append(body)
+
+        def on_frame(frame: str | bytes) -> None:
+            text = frame if isinstance(frame, str) else frame.decode(errors="replace")
+            if '"type":"snapshot"' in text.replace(" ", ""):
+                self.snapshots.append(text)
+
+        page.on("request", on_request)
+        page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+
+
+def open_and_run_all(page: Page, url: str) -> None:
+    """Open the notebook in the editor and press "Run all stale cells": marimo 0.25 opens a
+    notebook without running it (`runtime.auto_instantiate` is off by default)."""
+    page.goto(url)
+    run_all = page.get_by_test_id("chrome-controls-bottom-right").get_by_test_id("run-button")
+    expect(run_all).to_be_enabled(timeout=60_000)
+    expect(page.get_by_text("slow = StreamWidget")).to_be_visible()
+    expect(page.locator(".llmw-stream")).to_have_count(0)  # nothing ran yet
+    run_all.click()
+
+
+def edit_views(page: Page) -> tuple[Locator, Locator]:
+    """The quick answer's view and the slow one's, in cell order."""
+    views = page.locator(".llmw-stream")
+    expect(views).to_have_count(2, timeout=60_000)
+    return views.nth(0), views.nth(1)
+
+
+def test_a_stream_widget_in_marimo_edit_streams_formatted_and_styled(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    quick, slow = edit_views(page)
+    expect(slow).to_have_attribute("data-status", "streaming", timeout=30_000)
+    expect(slow.locator(".llmw-tokens")).to_contain_text("tokens")  # the live counter
+    expect(quick).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(quick.locator("strong")).to_have_text("list comprehension")
+    expect(quick.locator("pre code")).to_contain_text("squares = [n * n for n in range(10)")
+    header = quick.locator(".llmw-header")
+    assert header.evaluate("el => el.getRootNode() instanceof ShadowRoot")
+    assert computed(header, "display") == "flex"
+    assert computed(header, "border-bottom-width") == "1px"
+    assert computed(quick.locator(".llmw-status"), "width", "::before") == "8px"
+    expect(page.get_by_text("failed to load")).to_have_count(0)
+    screenshot(page, "marimo-edit-streaming")
+
+
+def test_stop_in_marimo_edit_keeps_the_partial_answer(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    _, slow = edit_views(page)
+    body = slow.locator(".llmw-body")
+    expect(body).to_contain_text(LONG.split()[5], timeout=30_000)
+    stop = slow.locator("button.llmw-stop")
+    expect(stop).to_be_enabled()
+    stop.click()
+    expect(slow).to_have_attribute("data-status", "stopped", timeout=20_000)
+    expect(stop).to_be_disabled()
+    expect(stop).to_have_text("Stop")
+    shown = body.inner_text()
+    assert 0 < len(shown) < len(LONG) // 2
+    page.wait_for_timeout(1000)
+    assert body.inner_text() == shown  # nothing more arrives
+    screenshot(page, "marimo-edit-stopped")
+
+
+def test_reloading_marimo_edit_after_the_answer_ended_shows_it_again(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    quick, _ = edit_views(page)
+    expect(quick).to_have_attribute("data-status", "done", timeout=30_000)
+    before = quick.locator(".llmw-body").text_content()
+
+    traffic = Traffic()
+    traffic.watch(page)
+    page.reload()
+    # The same session and kernel, not a fresh run: marimo replays the widgets' models.
+    expect(page.get_by_text("You have reconnected to an existing session")).to_be_visible(
+        timeout=60_000
+    )
+    quick, _ = edit_views(page)
+    expect(quick).to_have_attribute("data-status", "done")
+    expect(quick.locator(".llmw-body strong")).to_have_text("list comprehension")
+    assert quick.locator(".llmw-body").text_content() == before
+    # The ended text is not in the replayed state: the view asked for it and got a snapshot.
+    assert traffic.hellos and traffic.snapshots
+    assert computed(quick.locator(".llmw-header"), "display") == "flex"
+    screenshot(page, "marimo-edit-reloaded-after-end")
+
+
+def test_reloading_marimo_edit_mid_stream_reattaches_to_the_growing_answer(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    _, slow = edit_views(page)
+    expect(slow.locator(".llmw-body")).to_contain_text(LONG.split()[5], timeout=30_000)
+
+    traffic = Traffic()
+    traffic.watch(page)
+    page.reload()
+    expect(page.get_by_text("You have reconnected to an existing session")).to_be_visible(
+        timeout=60_000
+    )
+    _, slow = edit_views(page)
+    body = slow.locator(".llmw-body")
+    expect(slow).to_have_attribute("data-status", "streaming")
+    # The snapshot brought back what streamed before the reload ...
+    expect(body.locator("h1")).to_contain_text("runs many things at once")
+    assert traffic.hellos and traffic.snapshots
+    length = len(body.inner_text())
+    # ... and the deltas after it keep the answer growing to its end, once.
+    expect(body).not_to_have_text(body.inner_text(), timeout=10_000)
+    assert len(body.inner_text()) > length
+    expect(slow).to_have_attribute("data-status", "done", timeout=40_000)
+    expect(body).to_contain_text("and the loop decides who goes next.")
+    expect(body.locator("h1")).to_have_count(1)
+    expect(body.locator("h2").last).to_have_text("Further reading")
+    screenshot(page, "marimo-edit-reloaded-mid-stream")
+
+
+@pytest.mark.parametrize(
+    "marimo_server", [CALLBACK_NOTEBOOK], indirect=True, ids=["made-in-a-callback"]
+)
+def test_a_stream_widget_made_in_a_button_callback_opens_from_its_data_url_loader(
+    marimo_page: Page, marimo_server: ServerProcess
+) -> None:
+    page = marimo_page
+    opened: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda frame: opened.append(str(frame)) if '"method":"open"' in str(frame) else None,
+        ),
+    )
+    page.goto(marimo_server.url)
+    ask = page.get_by_role("button", name="Ask")
+    expect(ask).to_be_visible(timeout=60_000)
+    expect(page.locator(".llmw-stream")).to_have_count(0)
+    ask.click()
+
+    view = page.locator(".llmw-stream")
+    expect(view).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(view.locator("strong")).to_have_text("list comprehension")
+    assert computed(view.locator(".llmw-header"), "display") == "flex"
+    # No cell ran when it was made: marimo got its loader as a data: URL and imported that.
+    streams = [f for f in opened if "llmwidgets.widgets.stream.StreamWidget" in f]
+    assert len(streams) == 1
+    assert '"esm_spec":{"url":"data:text/javascript;base64,' in streams[0].replace(" ", "")
+    expect(page.get_by_text("failed to load")).to_have_count(0)
+    screenshot(page, "marimo-made-in-a-callback")
+
+
+@pytest.mark.parametrize("marimo_server", [THREAD_NOTEBOOK], indirect=True, ids=["thread"])
+def test_a_stream_widget_tried_in_a_thread_fails_there_and_later_widgets_still_show(
+    marimo_page: Page, marimo_server: ServerProcess
+) -> None:
+    page = marimo_page
+    page.goto(marimo_server.url)
+    expect(page.get_by_text("in a thread:")).to_contain_text(
+        "Live streaming needs a running event loop", timeout=60_000
+    )
+    # The thread opened the shared assets model where marimo could not send it; the cell's
+    # widget must not wait for that model, which the page never heard of.
+    view = page.locator(".llmw-stream")
+    expect(view).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(view.locator("strong")).to_have_text("list comprehension")
+    assert computed(view.locator(".llmw-header"), "display") == "flex"
+
+
+EXAMPLE = (REPO_ROOT / "notebooks" / "marimo_example.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("marimo_server", [EXAMPLE], indirect=True, ids=["example"])
+def test_the_marimo_example_notebook_runs_as_an_app(
+    marimo_page: Page, marimo_server: ServerProcess
+) -> None:
+    page = marimo_page
+    page.goto(marimo_server.url)
+    # The answer, then the cell that awaited it; the comparison and its table; the chat.
+    expect(page.get_by_text("The answer has")).to_contain_text("words", timeout=60_000)
+    expect(page.locator(".llmw-compare-summary table")).to_be_visible(timeout=60_000)
+    expect(page.locator(".llmw-chat textarea.llmw-chat-text")).to_be_visible()
+    ended = page.locator('.llmw-stream[data-status="done"]')
+    expect(ended).to_have_count(3)  # the widget and both panes
+    page.get_by_role("button", name="Ask for a tour").click()
+    expect(ended).to_have_count(4, timeout=60_000)
+    expect(page.get_by_text("failed to load")).to_have_count(0)
+    screenshot(page, "marimo-example")

@@ -72,15 +72,22 @@ class FrontendAssets(anywidget.AnyWidget):
         super().__init__(**kwargs)
 
 
-# The kernel's one assets model, re-made once it is closed: by Widget.close_all() (ipywidgets
-# sets `comm` to None), or by marimo, which closes every comm with the cell that opened it when
-# that cell re-runs or is deleted, leaving the widget's `comm` set but marked `_closed`.
+# The kernel's one assets model, re-made once it cannot reach the page: closed by
+# Widget.close_all() (ipywidgets sets `comm` to None), or by marimo, which closes every comm with
+# the cell that opened it when that cell re-runs or is deleted, leaving the widget's `comm` set
+# but marked `_closed`; or never sent, when marimo opened it in a thread of no notebook session.
 _shared: FrontendAssets | None = None
 
 
 def _is_open(widget: anywidget.AnyWidget) -> bool:
+    """Whether views can still fetch this model from the page."""
     comm = widget.comm
-    return comm is not None and not getattr(comm, "_closed", False)
+    if comm is None or getattr(comm, "_closed", False):
+        return False
+    # marimo binds a comm to the session of the thread that opens it. One opened in a plain
+    # thread has none (`_stream` is None): its model never reached the page, and views that
+    # referenced it would wait for it forever.
+    return getattr(comm, "kernel", None) != "marimo" or getattr(comm, "_stream", None) is not None
 
 
 def shared_assets() -> FrontendAssets:
