@@ -12,6 +12,7 @@ containers). Answers are recordings (`replay:`): no key, no network.
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -493,9 +494,10 @@ EDIT_NOTEBOOK = textwrap.dedent(
 
 
 @pytest.fixture
-def marimo_edit_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """`marimo edit` serving EDIT_NOTEBOOK."""
-    with serve_marimo("edit", EDIT_NOTEBOOK, tmp_path) as server:
+def marimo_edit_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`marimo edit` serving EDIT_NOTEBOOK, or the notebook a test passes through indirect
+    parametrisation."""
+    with serve_marimo("edit", getattr(request, "param", EDIT_NOTEBOOK), tmp_path) as server:
         yield server
 
 
@@ -535,9 +537,10 @@ def open_and_run_all(page: Page, url: str) -> None:
     notebook without running it (`runtime.auto_instantiate` is off by default)."""
     page.goto(url)
     run_all = page.get_by_test_id("chrome-controls-bottom-right").get_by_test_id("run-button")
-    expect(run_all).to_be_enabled(timeout=60_000)
-    expect(page.get_by_text("slow = StreamWidget")).to_be_visible()
-    expect(page.locator(".llmw-stream")).to_have_count(0)  # nothing ran yet
+    # The button is there, inactive, before the kernel is ready, and ignores a click then; it
+    # turns yellow once there are stale cells to run.
+    expect(run_all).to_have_class(re.compile(r"\byellow\b"), timeout=60_000)
+    expect(page.locator(".llmw-stream, .llmw-chat")).to_have_count(0)  # nothing ran yet
     run_all.click()
 
 
@@ -715,3 +718,59 @@ def test_the_marimo_example_notebook_runs_as_an_app(
     expect(ended).to_have_count(4, timeout=60_000)
     expect(page.get_by_text("failed to load")).to_have_count(0)
     screenshot(page, "marimo-example")
+
+
+# A chat at the long recording's own pace, so the tab reloads mid-answer.
+EDIT_CHAT_NOTEBOOK = textwrap.dedent(
+    """
+    import marimo
+
+    app = marimo.App()
+
+
+    @app.cell
+    def _():
+        from llmwidgets import ChatWidget
+
+        chat = ChatWidget("replay:long")
+        chat
+        return (chat,)
+
+
+    if __name__ == "__main__":
+        app.run()
+    """
+)
+
+
+@pytest.mark.parametrize("marimo_edit_server", [EDIT_CHAT_NOTEBOOK], indirect=True, ids=["chat"])
+def test_reloading_a_marimo_edit_chat_mid_answer_brings_the_turns_back_and_stop_works(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    chat = page.locator(".llmw-chat")
+    expect(chat.locator("textarea.llmw-chat-text")).to_be_visible(timeout=60_000)
+    type_and_send(chat, "Tell me about asyncio")
+    answer = chat.locator(".llmw-chat-transcript .llmw-stream")
+    expect(answer.locator(".llmw-body")).to_contain_text(LONG.split()[5], timeout=30_000)
+
+    page.reload()
+    expect(page.get_by_text("You have reconnected to an existing session")).to_be_visible(
+        timeout=60_000
+    )
+    expect(chat.locator(".llmw-user-turn")).to_have_text("Tell me about asyncio", timeout=30_000)
+    expect(answer).to_have_attribute("data-status", "streaming")
+    body = answer.locator(".llmw-body")
+    expect(body.locator("h1")).to_contain_text("runs many things at once")
+    shown = len(body.inner_text())
+    expect(body).not_to_have_text(body.inner_text(), timeout=10_000)  # still growing
+    assert len(body.inner_text()) > shown
+    chat.locator("button.llmw-chat-stop").click()
+    expect(answer).to_have_attribute("data-status", "stopped", timeout=20_000)
+    stopped = body.inner_text()
+    page.wait_for_timeout(1000)
+    assert body.inner_text() == stopped  # nothing more arrives
+    expect(body).not_to_contain_text("and the loop decides who goes next.")  # cut short
+    expect(body.locator("h1")).to_have_count(1)
+    screenshot(page, "marimo-edit-chat-reloaded")
