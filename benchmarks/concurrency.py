@@ -9,7 +9,7 @@ concurrent widgets; baseline: one widget alone, same run. Goal: ratio >= 0.9.
 A second case runs the eight as a `compare()` grid (the comparison cell's widget).
 
 The rate is the old in-process figure's, 2,000 characters/s (5x a fast chat model's ~400),
-now as 500 chunks/s per stream over HTTP: eight streams are 4,000 chunks/s, and the SDK's own
+now as 500 _chunks/s per stream over HTTP: eight streams are 4,000 _chunks/s, and the SDK's own
 parsing (~200 us of CPU per chunk here, see the kernel figure) keeps this process ~80% busy
 before any widget work. So our per-chunk cost decides whether the slowest stream keeps up; the
 details hold the same eight streams read by the bare SDK loop (no widget) and this process's CPU
@@ -82,7 +82,7 @@ class Case:
         return list(tputs)
 
     async def grid(self) -> list[float]:
-        from llmwidgets.widgets.compare import compare
+        from llmwidgets._widgets.compare import compare
 
         started = time.perf_counter()
         c = compare([self.model] * STREAMS, "hi", **self.options)

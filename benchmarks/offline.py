@@ -67,8 +67,8 @@ async def through_widget() -> tuple[int, float, float | None, str]:
 
 
 async def run_async() -> list[Row]:
-    from llmwidgets.chunks import Message, Request
-    from llmwidgets.providers.local import (
+    from llmwidgets._chunks import Message, Request
+    from llmwidgets._providers.local import (
         build_body,
         load_engine,
         offline_available,

@@ -1,6 +1,6 @@
 """`bench:` — an in-process provider that streams registered text at a fixed rate.
 
-Why: the loopback wire server plus the OpenAI SDK deliver about 500-2,000 chunks/s on this
+Why: the loopback wire server plus the OpenAI SDK deliver about 500-2,000 _chunks/s on this
 machine, so a 1 MB answer in 4-character chunks would take minutes. Figures that measure what the
 *widget* does (bytes it sends, fairness between streams, leaks) use this provider instead: it is
 registered through the public `register_provider`, so everything from `stream()` on — the
@@ -17,9 +17,9 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
-from llmwidgets.chunks import Request, StreamChunk, Usage
-from llmwidgets.errors import ProviderError
-from llmwidgets.providers.base import ProviderConfig, register_provider
+from llmwidgets._chunks import Request, StreamChunk, Usage
+from llmwidgets._errors import ProviderError
+from llmwidgets._providers.base import ProviderConfig, register_provider
 
 TEXTS: dict[str, str] = {}
 

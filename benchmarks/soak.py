@@ -57,7 +57,7 @@ class Counts:
 
 def count(comms: list[Any], server_port: int) -> Counts:
     from llmwidgets import StreamWidget
-    from llmwidgets.streamer import StreamRun
+    from llmwidgets._streamer import StreamRun
 
     gc.collect()
     objects = gc.get_objects()
@@ -96,7 +96,7 @@ def _file_callbacks(cls: type) -> int:
 
 async def one_stream(wire: WireProcess, kind: str, models: dict[str, str]) -> str:
     from llmwidgets import StreamWidget
-    from llmwidgets.errors import LLMWidgetsError
+    from llmwidgets._errors import LLMWidgetsError
 
     w = StreamWidget(f"openai:{models[kind]}", "hi", base_url=wire.openai_base_url)
     if kind == "stopped":

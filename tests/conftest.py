@@ -14,7 +14,7 @@ import pytest
 from kernel_client import Kernel
 from wire_server import WireServer
 
-from llmwidgets.providers.base import register_provider
+from llmwidgets._providers.base import register_provider
 from tests.recording_comm import CommRecorder, RecordingComm
 from tests.support import FAKE, FakeProvider
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmwidgets.chunks import Message, Request, StreamChunk, ToolCall, Usage
-from llmwidgets.errors import LLMWidgetsError, ModelNotFoundError, ProviderError
-from llmwidgets.widgets.compare import CompareWidget
+from llmwidgets._chunks import Message, Request, StreamChunk, ToolCall, Usage
+from llmwidgets._errors import LLMWidgetsError, ModelNotFoundError, ProviderError
+from llmwidgets._widgets.compare import CompareWidget
 
 if TYPE_CHECKING:
     import nbformat
     from wire_server import WireServer
 
-    from llmwidgets.widgets.stream import StreamWidget
+    from llmwidgets._widgets.stream import StreamWidget
 
 #: The repository's root.
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ class FakeProvider:
                 self.closed += 1
 
 
-#: The one `fake:` provider: the kernel keeps provider objects per target (request.py), so every
+#: The one `fake:` provider: the kernel keeps provider objects per target (_request.py), so every
 #: test scripts this one, reset by the `fake` fixture.
 FAKE = FakeProvider()
 

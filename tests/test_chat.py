@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from llmwidgets.errors import ProviderError
-from llmwidgets.widgets.chat import ChatTurn, ChatWidget
-from llmwidgets.widgets.saved_copy import EMPTY_SLOT
-from llmwidgets.widgets.stream import StreamWidget
+from llmwidgets._errors import ProviderError
+from llmwidgets._widgets.chat import ChatTurn, ChatWidget
+from llmwidgets._widgets.saved_copy import EMPTY_SLOT
+from llmwidgets._widgets.stream import StreamWidget
 from tests.recording_comm import RecordingComm
 from tests.support import text_model, until
 
@@ -404,7 +404,7 @@ async def test_awaiting_the_chat_where_the_copy_went_out_sends_nothing_more(
 async def test_awaiting_the_chat_from_another_cell_sends_the_saved_copy_again(
     wire_server, monkeypatch
 ):
-    from llmwidgets.widgets import saved_copy
+    from llmwidgets._widgets import saved_copy
 
     _, updates = record_displays(monkeypatch)
     chat = chat_with(wire_server)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.chunks import Response, Usage
-from llmwidgets.cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, open_block_start, summary_line
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._chunks import Response, Usage
+from llmwidgets._cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, open_block_start, summary_line
+from llmwidgets._providers.replay import load_recording
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from llmwidgets import pricing
-from llmwidgets.errors import ConfigurationError, ProviderError
-from llmwidgets.providers.local import INSTALL_HINT, offline_available
-from llmwidgets.widgets.compare import (
+from llmwidgets import _pricing as pricing
+from llmwidgets._errors import ConfigurationError, ProviderError
+from llmwidgets._providers.local import INSTALL_HINT, offline_available
+from llmwidgets._widgets.compare import (
     GRID_COLUMNS,
     CompareWidget,
     Pane,
@@ -27,8 +27,8 @@ from llmwidgets.widgets.compare import (
     compare,
     mark_best,
 )
-from llmwidgets.widgets.saved_copy import EMPTY_SLOT
-from llmwidgets.widgets.stream import StreamWidget
+from llmwidgets._widgets.saved_copy import EMPTY_SLOT
+from llmwidgets._widgets.stream import StreamWidget
 from tests.recording_comm import RecordingComm
 from tests.support import ended, text_model, until
 
@@ -478,7 +478,7 @@ def test_a_notebook_run_by_nbclient_saves_every_answer_as_markdown(wire_server):
         nbformat.v4.new_code_cell(
             "import os\n"
             "os.environ['OPENAI_API_KEY'] = 'sk-test-nb'\n"
-            "from llmwidgets.widgets.compare import compare\n"
+            "from llmwidgets._widgets.compare import compare\n"
             f"w = compare(['openai:text:nb1?delay=0.01', 'openai:text:nb2'], 'hi',\n"
             f"            base_url={wire_server.openai_base_url!r})\n"
             "w"

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.aliases import resolve
-from llmwidgets.config import CONFIG_ENV, PROFILE_ENV, Config, find_config_file, load_config
-from llmwidgets.errors import ConfigurationError, ConfigurationWarning
-from llmwidgets.providers.discovery import zero_config_chatbot
-from llmwidgets.providers.replay import load_recording
-from llmwidgets.stream import complete, stream
-from llmwidgets.widgets.chat import ChatWidget
-from llmwidgets.widgets.compare import compare
-from llmwidgets.widgets.stream import StreamWidget
+from llmwidgets._aliases import resolve
+from llmwidgets._config import CONFIG_ENV, PROFILE_ENV, Config, find_config_file, load_config
+from llmwidgets._errors import ConfigurationError, ConfigurationWarning
+from llmwidgets._providers.discovery import zero_config_chatbot
+from llmwidgets._providers.replay import load_recording
+from llmwidgets._stream import complete, stream
+from llmwidgets._widgets.chat import ChatWidget
+from llmwidgets._widgets.compare import compare
+from llmwidgets._widgets.stream import StreamWidget
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(PROFILE_ENV, raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setattr("llmwidgets.config._user_config_dir", lambda: tmp_path / "user-config")
+    monkeypatch.setattr("llmwidgets._config._user_config_dir", lambda: tmp_path / "user-config")
     return tmp_path
 
 
@@ -302,7 +302,7 @@ def test_zero_config_uses_a_running_local_server(compatible_server: str):
 
 
 def test_zero_config_falls_back_to_the_offline_model_and_says_so():
-    from llmwidgets.providers.local import offline_available
+    from llmwidgets._providers.local import offline_available
 
     res = zero_config_chatbot({}, local_servers=())
     if offline_available():

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._providers.replay import load_recording
 from tests.support import code_notebook
 
 pytestmark = pytest.mark.kernel

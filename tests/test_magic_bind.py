@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from llmwidgets import Response
-from llmwidgets.magics.bind import Binder
-from llmwidgets.magics.call import LLMCall
-from llmwidgets.magics.options import Format
+from llmwidgets._magics.bind import Binder
+from llmwidgets._magics.call import LLMCall
+from llmwidgets._magics.options import Format
 
 
 def binder(fmt: Format, out: str | None = "x") -> tuple[Binder, dict[str, Any]]:

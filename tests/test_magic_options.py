@@ -12,8 +12,8 @@ from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
-from llmwidgets.magics import LLMCall, LLMMagics, parse_call, split_line
-from llmwidgets.magics.options import OPTIONS, PARSER, Option
+from llmwidgets._magics import LLMCall, LLMMagics, parse_call, split_line
+from llmwidgets._magics.options import OPTIONS, PARSER, Option
 from tests.support import PNG_PIXEL
 
 

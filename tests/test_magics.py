@@ -23,8 +23,8 @@ from kernel_client import Execution, Kernel
 from wire_server import WireServer
 
 from llmwidgets import AuthenticationError, ConfigurationError, ModelNotFoundError, Response
-from llmwidgets.chunks import ImagePart
-from llmwidgets.magics import (
+from llmwidgets._chunks import ImagePart
+from llmwidgets._magics import (
     code_blocks,
     keep_question_marks,
     parse_call,
@@ -32,8 +32,8 @@ from llmwidgets.magics import (
     split_line,
     transform_cell,
 )
-from llmwidgets.providers.replay import load_recording
-from llmwidgets.widgets.saved_copy import saved_bundle
+from llmwidgets._providers.replay import load_recording
+from llmwidgets._widgets.saved_copy import saved_bundle
 from tests.support import PNG_PIXEL, FakeProvider
 
 SHORT = load_recording("short")
@@ -568,7 +568,6 @@ def test_a_kernel_voila_started_gets_widgets_though_its_requests_carry_no_cell_i
         k.close()
 
 
-
 @pytest.mark.kernel
 def test_a_colab_kernel_gets_widgets_though_its_requests_carry_no_cell_id(
     fresh_kernel: Kernel,
@@ -577,6 +576,7 @@ def test_a_colab_kernel_gets_widgets_though_its_requests_carry_no_cell_id(
     colab = "import sys, types; sys.modules['google.colab'] = types.ModuleType('google.colab')"
     assert execute_as(fresh_kernel, colab, NBCLIENT).reply["status"] == "ok"
     assert shows_a_widget(execute_as(fresh_kernel, SHORT_CELL, NBCLIENT))
+
 
 # -- tools ---------------------------------------------------------------------------------------
 def test_tools_are_looked_up_in_the_notebook_by_name(ip: InteractiveShell) -> None:

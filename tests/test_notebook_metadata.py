@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 import llmwidgets
-from llmwidgets.magics import parse_call
-from llmwidgets.providers.local import INSTALL_HINT, offline_available
+from llmwidgets._magics import parse_call
+from llmwidgets._providers.local import INSTALL_HINT, offline_available
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 PYTHON3 = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._providers.replay import load_recording
 from tests.support import ROOT, code_notebook, execute, saved_markdown
 
 pytestmark = pytest.mark.kernel

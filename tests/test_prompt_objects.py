@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 import llmwidgets
-from llmwidgets import StreamWidget, prompt_objects
-from llmwidgets.chunks import ImagePart, Message, to_messages
-from llmwidgets.errors import ConfigurationError
-from llmwidgets.interpolate import PromptVariableError, interpolate_prompt
-from llmwidgets.prompt_objects import (
+from llmwidgets import StreamWidget
+from llmwidgets import _prompt_objects as prompt_objects
+from llmwidgets._chunks import ImagePart, Message, to_messages
+from llmwidgets._errors import ConfigurationError
+from llmwidgets._interpolate import PromptVariableError, interpolate_prompt
+from llmwidgets._prompt_objects import (
     THUMBNAIL_PX,
     PromptObjectError,
     table_markdown,
@@ -248,7 +249,7 @@ def test_without_pil_a_small_image_is_its_own_thumbnail(monkeypatch: pytest.Monk
 def test_reading_a_prompt_imports_none_of_the_libraries_it_recognises() -> None:
     code = (
         "import sys\n"
-        "from llmwidgets.interpolate import interpolate_prompt\n"
+        "from llmwidgets._interpolate import interpolate_prompt\n"
         "interpolate_prompt('{a} {b}', {'a': 1, 'b': b'x'})\n"
         "print(sorted({'pandas', 'polars', 'matplotlib', 'PIL'} & set(sys.modules)))\n"
     )

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.widgets import protocol
+from llmwidgets._widgets import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 JS_SRC = ROOT / "js" / "src"
-WIDGETS = ROOT / "src" / "llmwidgets" / "widgets"
+WIDGETS = ROOT / "src" / "llmwidgets" / "_widgets"
 
 
 def js_messages() -> dict[str, dict[str, str]]:

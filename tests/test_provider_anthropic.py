@@ -11,10 +11,10 @@ import pytest
 from wire_server import Scenario, WireServer
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk, ToolCall, Usage
-from llmwidgets.errors import ProviderError
-from llmwidgets.providers.anthropic import AnthropicProvider
-from llmwidgets.providers.base import ProviderConfig
+from llmwidgets._chunks import Message, Request, StreamChunk, ToolCall, Usage
+from llmwidgets._errors import ProviderError
+from llmwidgets._providers.anthropic import AnthropicProvider
+from llmwidgets._providers.base import ProviderConfig
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 

@@ -21,8 +21,8 @@ from conftest import FAKE_KEY
 from wire_server import PLAIN_TEXT, Scenario, WireServer, free_port
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk, Usage
-from llmwidgets.errors import (
+from llmwidgets._chunks import Message, Request, StreamChunk, Usage
+from llmwidgets._errors import (
     AuthenticationError,
     InvalidRequestError,
     LLMWidgetsError,
@@ -32,12 +32,12 @@ from llmwidgets.errors import (
     StreamInterruptedError,
     StreamTimeoutError,
 )
-from llmwidgets.providers._sdk import SDKProvider
-from llmwidgets.providers.anthropic import AnthropicProvider
-from llmwidgets.providers.base import ProviderConfig, create_provider
-from llmwidgets.providers.google import GoogleProvider
-from llmwidgets.providers.openai import OpenAIProvider
-from llmwidgets.providers.openai_responses import OpenAIResponsesProvider
+from llmwidgets._providers._sdk import SDKProvider
+from llmwidgets._providers.anthropic import AnthropicProvider
+from llmwidgets._providers.base import ProviderConfig, create_provider
+from llmwidgets._providers.google import GoogleProvider
+from llmwidgets._providers.openai import OpenAIProvider
+from llmwidgets._providers.openai_responses import OpenAIResponsesProvider
 from tests.support import PNG_PIXEL
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")

@@ -16,17 +16,17 @@ from wire_gemini import signature_for
 from wire_server import WEATHER_CALLS, Scenario, ToolFragment, WireServer
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk, ToolCall, Usage
-from llmwidgets.errors import (
+from llmwidgets._chunks import Message, Request, StreamChunk, ToolCall, Usage
+from llmwidgets._errors import (
     AuthenticationError,
     ConfigurationError,
     ContentBlockedError,
     ProviderError,
 )
-from llmwidgets.pricing import cost
-from llmwidgets.providers.base import ProviderConfig
-from llmwidgets.providers.discovery import zero_config_chatbot
-from llmwidgets.providers.google import GoogleProvider
+from llmwidgets._pricing import cost
+from llmwidgets._providers.base import ProviderConfig
+from llmwidgets._providers.discovery import zero_config_chatbot
+from llmwidgets._providers.google import GoogleProvider
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk
-from llmwidgets.errors import ConfigurationError, OfflineModelUnavailableError
-from llmwidgets.providers import local
-from llmwidgets.providers.base import ProviderConfig, create_provider
-from llmwidgets.providers.local import (
+from llmwidgets._chunks import Message, Request, StreamChunk
+from llmwidgets._errors import ConfigurationError, OfflineModelUnavailableError
+from llmwidgets._providers import local
+from llmwidgets._providers.base import ProviderConfig, create_provider
+from llmwidgets._providers.local import (
     INSTALL_HINT,
     LocalProvider,
     find_embedded_model,

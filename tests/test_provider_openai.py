@@ -13,9 +13,9 @@ import pytest
 from wire_server import SAMPLE_MARKDOWN, Scenario, WireServer
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk, Usage
-from llmwidgets.providers.base import ProviderConfig, create_provider
-from llmwidgets.providers.openai import OpenAIProvider, ollama_base_url
+from llmwidgets._chunks import Message, Request, StreamChunk, Usage
+from llmwidgets._providers.base import ProviderConfig, create_provider
+from llmwidgets._providers.openai import OpenAIProvider, ollama_base_url
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 

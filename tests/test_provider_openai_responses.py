@@ -13,11 +13,11 @@ import pytest
 from wire_server import WireServer
 
 import llmwidgets
-from llmwidgets.chunks import Message, Request, StreamChunk, Usage
-from llmwidgets.errors import ProviderError
-from llmwidgets.pricing import price_for
-from llmwidgets.providers.base import ProviderConfig
-from llmwidgets.providers.openai_responses import OpenAIResponsesProvider
+from llmwidgets._chunks import Message, Request, StreamChunk, Usage
+from llmwidgets._errors import ProviderError
+from llmwidgets._pricing import price_for
+from llmwidgets._providers.base import ProviderConfig
+from llmwidgets._providers.openai_responses import OpenAIResponsesProvider
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
 

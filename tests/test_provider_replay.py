@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.chunks import Message, Request, StreamChunk
-from llmwidgets.errors import ConfigurationError
-from llmwidgets.providers.base import ProviderConfig, create_provider
-from llmwidgets.providers.replay import (
+from llmwidgets._chunks import Message, Request, StreamChunk
+from llmwidgets._errors import ConfigurationError
+from llmwidgets._providers.base import ProviderConfig, create_provider
+from llmwidgets._providers.replay import (
     DEFAULT_RECORDING,
     ReplayProvider,
     load_recording,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmwidgets.widgets.saved_copy import (
+from llmwidgets._widgets.saved_copy import (
     EMPTY_SLOT,
     SAVED_STYLE,
     answer_html,

@@ -221,7 +221,7 @@ hot = { model = "anthropic:claude-haiku-4-5", temperature = 1.2 }
 
 async def test_a_broken_lockfile_does_not_block_an_explicit_model(wire_server: Any, tmp_path: Path):
     lockfile(tmp_path, "[aliases\nbot = 'x'\n")
-    with pytest.warns(llmwidgets.errors.ConfigurationWarning, match="not valid TOML"):
+    with pytest.warns(llmwidgets._errors.ConfigurationWarning, match="not valid TOML"):
         r = await llmwidgets.complete(
             "openai:plain-text", "hi", base_url=wire_server.openai_base_url
         )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from llmwidgets import ProviderError, StreamWidget
-from llmwidgets.errors import AuthenticationError, ConfigurationError
+from llmwidgets._errors import AuthenticationError, ConfigurationError
 from tests.recording_comm import RecordingComm
 from tests.support import FakeProvider, ended, text_model
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from wire_server import Scenario, WireServer, split_text
 
 import llmwidgets
-from llmwidgets.errors import ConfigurationError, StructuredOutputError
-from llmwidgets.structured import Schema
+from llmwidgets._errors import ConfigurationError, StructuredOutputError
+from llmwidgets._structured import Schema
 from tests.support import SDK_PROVIDERS, base_url_for
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")
@@ -229,7 +229,7 @@ def test_the_magic_refuses_an_unknown_schema_name_before_sending() -> None:
     from IPython.core.error import UsageError
     from IPython.testing.globalipapp import start_ipython
 
-    from llmwidgets.magics import parse_call
+    from llmwidgets._magics import parse_call
 
     shell = start_ipython() or get_ipython()
     with pytest.raises(UsageError, match="nothing named 'Nope'"):

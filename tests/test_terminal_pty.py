@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from llmwidgets.cli import EXIT_STOPPED
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._cli import EXIT_STOPPED
+from llmwidgets._providers.replay import load_recording
 
 pexpect = pytest.importorskip("pexpect")
 pyte = pytest.importorskip("pyte")

@@ -14,10 +14,10 @@ from wire_server import WireServer
 
 import llmwidgets
 from llmwidgets import StreamWidget
-from llmwidgets.chunks import Message, Request
-from llmwidgets.providers.anthropic import AnthropicProvider
-from llmwidgets.providers.base import ProviderConfig
-from llmwidgets.widgets import protocol
+from llmwidgets._chunks import Message, Request
+from llmwidgets._providers.anthropic import AnthropicProvider
+from llmwidgets._providers.base import ProviderConfig
+from llmwidgets._widgets import protocol
 from tests.recording_comm import CommRecorder, RecordingComm
 
 pytestmark = pytest.mark.usefixtures("fake_api_keys")

@@ -12,8 +12,8 @@ import pytest
 from pydantic import Field
 
 import llmwidgets
-from llmwidgets.errors import ConfigurationError, ToolLoopError
-from llmwidgets.tools import DECLINED, Tool
+from llmwidgets._errors import ConfigurationError, ToolLoopError
+from llmwidgets._tools import DECLINED, Tool
 from tests.support import SDK_PROVIDERS, base_url_for
 
 PROVIDERS = SDK_PROVIDERS

@@ -16,8 +16,8 @@ import pytest
 from wire_server import WireServer
 
 from llmwidgets import ChatWidget, StreamWidget
-from llmwidgets.widgets import protocol
-from llmwidgets.widgets.saved_copy import code_span, with_tool_cards
+from llmwidgets._widgets import protocol
+from llmwidgets._widgets.saved_copy import code_span, with_tool_cards
 from tests.recording_comm import RecordingComm
 from tests.support import FakeProvider, ended
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llmwidgets.chunks import ToolCall
-from llmwidgets.providers._assemble import ToolCallAccumulator, ToolCallDelta
+from llmwidgets._chunks import ToolCall
+from llmwidgets._providers._assemble import ToolCallAccumulator, ToolCallDelta
 
 WEATHER_ARGS = '{"city": "Paris", "unit": "celsius"}'
 

@@ -1,5 +1,5 @@
 // The messages between a widget in the kernel and its views, defined once per side:
-// src/llmwidgets/widgets/protocol.py is the kernel's half, and tests/test_protocol.py keeps the
+// src/llmwidgets/_widgets/protocol.py is the kernel's half, and tests/test_protocol.py keeps the
 // two equal. Text travels as append-only deltas numbered by `seq`; a view that lost its place
 // says hello and gets a snapshot (the text as of delta `seq`); reset starts a new answer.
 // An answer has typed parts (PARTS): a text delta is the plain {type, seq, text}, any other part

@@ -15,8 +15,8 @@ Widgets are imported lazily so the headless API loads no widget machinery.
 import typing
 from importlib import metadata as _metadata
 
-from llmwidgets.aliases import Resolution, resolve
-from llmwidgets.chunks import (
+from llmwidgets._aliases import Resolution, resolve
+from llmwidgets._chunks import (
     ImagePart,
     Message,
     Request,
@@ -27,7 +27,7 @@ from llmwidgets.chunks import (
     ToolResult,
     Usage,
 )
-from llmwidgets.errors import (
+from llmwidgets._errors import (
     AuthenticationError,
     ConfigurationError,
     ContentBlockedError,
@@ -43,16 +43,16 @@ from llmwidgets.errors import (
     StructuredOutputError,
     ToolLoopError,
 )
-from llmwidgets.pricing import set_price
-from llmwidgets.providers.base import Provider, ProviderConfig, register_provider
-from llmwidgets.stream import ChunkStream, complete, stream
-from llmwidgets.tools import Tool
+from llmwidgets._pricing import set_price
+from llmwidgets._providers.base import Provider, ProviderConfig, register_provider
+from llmwidgets._stream import ChunkStream, complete, stream
+from llmwidgets._tools import Tool
 
 if typing.TYPE_CHECKING:
-    from llmwidgets.widgets.chat import ChatWidget
-    from llmwidgets.widgets.compare import CompareWidget, Pane, compare
-    from llmwidgets.magics import explain_mode
-    from llmwidgets.widgets.stream import StreamWidget
+    from llmwidgets._magics import explain_mode
+    from llmwidgets._widgets.chat import ChatWidget
+    from llmwidgets._widgets.compare import CompareWidget, Pane, compare
+    from llmwidgets._widgets.stream import StreamWidget
 
 try:  # pyproject.toml holds the one version number
     __version__ = _metadata.version("llmwidgets")
@@ -103,12 +103,12 @@ __all__ = [
 ]
 
 _LAZY = {
-    "StreamWidget": "llmwidgets.widgets.stream",
-    "ChatWidget": "llmwidgets.widgets.chat",
-    "CompareWidget": "llmwidgets.widgets.compare",
-    "Pane": "llmwidgets.widgets.compare",
-    "compare": "llmwidgets.widgets.compare",
-    "explain_mode": "llmwidgets.magics",
+    "StreamWidget": "llmwidgets._widgets.stream",
+    "ChatWidget": "llmwidgets._widgets.chat",
+    "CompareWidget": "llmwidgets._widgets.compare",
+    "Pane": "llmwidgets._widgets.compare",
+    "compare": "llmwidgets._widgets.compare",
+    "explain_mode": "llmwidgets._magics",
 }
 
 
@@ -123,6 +123,6 @@ def __getattr__(name: str) -> typing.Any:
 
 def load_ipython_extension(ipython: typing.Any) -> None:
     """`%load_ext llmwidgets`: registers the `%%llm` / `%llm` magics."""
-    from llmwidgets.magics import register
+    from llmwidgets._magics import register
 
     register(ipython)

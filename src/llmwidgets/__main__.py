@@ -1,7 +1,7 @@
-"""`python -m llmwidgets "prompt" [-m model]`: see `llmwidgets.cli`."""
+"""`python -m llmwidgets "prompt" [-m model]`: see `llmwidgets._cli`."""
 
 import sys
 
-from llmwidgets.cli import main
+from llmwidgets._cli import main
 
 sys.exit(main())

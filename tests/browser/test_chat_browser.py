@@ -33,7 +33,7 @@ def chat_cell(wire: Any, text: str, *, chunk: int = 8, delay: float = 0.01) -> t
     wire.add_text(name, text)
     model = f"openai:text:{name}?chunk={chunk}&delay={delay}"
     source = (
-        "from llmwidgets.widgets.chat import ChatWidget\n"
+        "from llmwidgets._widgets.chat import ChatWidget\n"
         f"chat = ChatWidget({model!r}, base_url={wire.openai_base_url!r})\n"
         "chat"
     )

@@ -25,7 +25,7 @@ def compare_cell(wire: Any, delays: list[float], extra: list[str] = ()) -> str: 
     wire.add_text(name, TAIL)
     models = [f"openai:text:{name}?chunk=8&delay={d}" for d in delays] + list(extra)
     return (
-        "from llmwidgets.widgets.compare import compare, Pane\n"
+        "from llmwidgets._widgets.compare import compare, Pane\n"
         f"w = compare([Pane(m, label=f'pane {{i}}') for i, m in enumerate({models!r})], 'hi',\n"
         f"            base_url={wire.openai_base_url!r})\n"
         "w"

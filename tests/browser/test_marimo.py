@@ -4,7 +4,7 @@ tab gets ended and streaming answers back; a widget made in a button's callback 
 
 marimo draws each anywidget inside a shadow root, which the page's stylesheets do not reach,
 and closes the comm of every model a cell made when that cell re-runs, including the shared
-assets model (widgets/assets.py) that other widgets point at. The chat and the comparison are
+assets model (_widgets/assets.py) that other widgets point at. The chat and the comparison are
 one anywidget each, whose view draws the child streams' models (marimo refuses ipywidgets
 containers). Answers are recordings (`replay:`): no key, no network.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._providers.replay import load_recording
 
 from .lab import (
     ARTIFACTS,
@@ -675,7 +675,7 @@ def test_a_stream_widget_made_in_a_button_callback_opens_from_its_data_url_loade
     expect(view.locator("strong")).to_have_text("list comprehension")
     assert computed(view.locator(".llmw-header"), "display") == "flex"
     # No cell ran when it was made: marimo got its loader as a data: URL and imported that.
-    streams = [f for f in opened if "llmwidgets.widgets.stream.StreamWidget" in f]
+    streams = [f for f in opened if "llmwidgets._widgets.stream.StreamWidget" in f]
     assert len(streams) == 1
     assert '"esm_spec":{"url":"data:text/javascript;base64,' in streams[0].replace(" ", "")
     expect(page.get_by_text("failed to load")).to_have_count(0)

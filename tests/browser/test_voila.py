@@ -2,7 +2,7 @@
 
 Voilà runs the cells itself, without the `cellId` a notebook UI sends, and its page connects a
 widget manager only once every cell has run; `%%llm` must choose the widget anyway (from the
-environment Voilà starts its kernels with, see magics/modes.py), not print the answer as plain
+environment Voilà starts its kernels with, see _magics/modes.py), not print the answer as plain
 text while the page waits. The answers are recorded (`replay:`): no key, no network.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from llmwidgets.providers.replay import load_recording
+from llmwidgets._providers.replay import load_recording
 
 from .lab import (
     ARTIFACTS,
