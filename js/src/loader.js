@@ -136,7 +136,13 @@ export default {
       // A chat or a comparison names its view; a stream names none (and older bundles have
       // only the stream's).
       const view = lib.views?.[model.get("_llmw_view") ?? ""] ?? lib.default;
-      return view.render({ model, el });
+      const cleanup = await view.render({ model, el });
+      // Older bundles have no hideSavedCopy; their front ends hide the copy with CSS alone.
+      const release = lib.hideSavedCopy?.(model, el);
+      return () => {
+        release?.();
+        cleanup?.();
+      };
     } catch (err) {
       el.textContent = `llmwidgets: the front end failed to load (${err}). Re-run this cell.`;
       return undefined;

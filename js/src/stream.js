@@ -8,6 +8,7 @@ export { BlockSplitter, splitBlocks } from "./blocks.js";
 export { ChildStreams, renderChat, renderCompare, views } from "./containers.js";
 export { createRenderer, IncrementalMarkdown } from "./markdown.js";
 export { repairBlock } from "./repair.js";
+export { hideSavedCopy } from "./saved-copy.js";
 export { bindStreamView } from "./stream-binding.js";
 export { copyText, createStreamView, StreamView } from "./stream-view.js";
 export { StructuredView } from "./structured.js";

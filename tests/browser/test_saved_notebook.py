@@ -160,3 +160,29 @@ def test_the_end_of_a_stream_keeps_the_view_and_sends_the_answer_once_more(
     assert MARKER in body
     received = sum(len(f.encode()) for f in frames if "comm_msg" in f or "display_data" in f)
     assert received < 3 * len(answer), f"{received} bytes for a {len(answer)}-byte answer"
+
+
+def test_a_live_view_hides_its_saved_copy_where_the_lab_style_does_not_reach(
+    wire_server: Any, lab_page: LabPage, notebook: Callable[..., LabPage]
+) -> None:
+    """Front ends without JupyterLab's output classes (VS Code draws every output of a notebook in
+    one document) get no help from the copy's own style; the view hides the copy by its key."""
+    name = add_text(wire_server, TAIL + MARKER)
+    page = notebook(
+        [
+            "from llmwidgets import StreamWidget\n"
+            f"w = StreamWidget('openai:text:{name}?chunk=64&delay=0.002', 'hi', "
+            f"base_url={wire_server.openai_base_url!r})\n"
+            "w"
+        ]
+    )
+    page.run_cell(0)
+    copy = page.output(0).locator(SAVED).first
+    copy.wait_for(state="attached", timeout=60_000)
+    assert len(copy.get_attribute("data-llmw-copy") or "") == 32
+    # Take away what only JupyterLab's classes make work: the style inside the copy.
+    page.page.evaluate(
+        "() => document.querySelectorAll('.llmw-saved style').forEach(s => s.remove())"
+    )
+    assert copy.evaluate("el => getComputedStyle(el).display") == "none"
+    assert MARKER in (page.output(0).locator(".llmw-body").first.text_content() or "")

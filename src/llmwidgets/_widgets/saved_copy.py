@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import traitlets
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -241,10 +242,15 @@ def response_markdown(response: Response) -> str:
     return with_tool_cards(*tool_answer(response.messages, results))
 
 
-def saved_bundle(markdown: str, plain_text: str) -> dict[str, Any]:
-    """The saved copy's output bundle: the answer as HTML, and a plain-text excerpt."""
+def saved_bundle(markdown: str, plain_text: str, key: str = "") -> dict[str, Any]:
+    """The saved copy's output bundle: the answer as HTML, and a plain-text excerpt.
+
+    `key` (a widget's `_copy_key`) lets the widget's live views hide the copy in front ends
+    the style does not reach (js/src/saved-copy.js).
+    """
+    keyed = f' data-llmw-copy="{key}"' if key else ""
     return {
-        "text/html": f'<div class="llmw-saved">{SAVED_STYLE}\n{answer_html(markdown)}</div>',
+        "text/html": f'<div class="llmw-saved"{keyed}>{SAVED_STYLE}\n{answer_html(markdown)}</div>',
         "text/plain": plain_text,
     }
 
@@ -263,7 +269,7 @@ def _parent_msg_id() -> str | None:
     return str(msg_id) if msg_id else None
 
 
-class SavedCopy:
+class SavedCopy(traitlets.HasTraits):
     """Mixin for widgets: show the live view plus a saved-copy slot, fill the slot at the end.
 
     Subclasses say when the copy is ready (`saved_ready`) and what it says (`markdown`,
@@ -271,6 +277,13 @@ class SavedCopy:
     """
 
     model_id: str
+    #: Names this widget's saved copy for its live views, which hide the copy while they live
+    #: (js/src/saved-copy.js): a random hex string, made before the state is first sent.
+    _copy_key = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_copy_key")
+    def _new_copy_key(self) -> str:
+        return uuid.uuid4().hex
 
     def markdown(self) -> str:
         raise NotImplementedError
@@ -300,7 +313,7 @@ class SavedCopy:
         """The slot's bundle now: the saved copy once ready, else the empty slot."""
         if not self.saved_ready():
             return dict(EMPTY_SLOT)
-        return saved_bundle(self.markdown(), self.plain_text())
+        return saved_bundle(self.markdown(), self.plain_text(), self._copy_key)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
