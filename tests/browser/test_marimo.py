@@ -38,15 +38,20 @@ pytest.importorskip("marimo")
 
 pytestmark = pytest.mark.browser
 
+
+def marimo_app(cells: str) -> str:
+    """A marimo notebook file made of `cells` (each an `@app.cell` function, indented as written)."""
+    return (
+        "import marimo\n\napp = marimo.App()\n\n\n"
+        + textwrap.dedent(cells).strip("\n")
+        + '\n\n\nif __name__ == "__main__":\n    app.run()\n'
+    )
+
+
 # The button's cell is an input of the widget's cell: clicking it re-runs that cell, the way
 # a person re-runs it. The widget's cell is the one that made the shared assets model.
-NOTEBOOK = textwrap.dedent(
+NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         import marimo as mo
@@ -65,22 +70,14 @@ NOTEBOOK = textwrap.dedent(
         mo.vstack([w, mo.md(f"assets model {w._assets.model_id}")])
         return (w,)
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
 
 # Two chats: a fast one re-made by the button (a re-run of its cell), and one at the long
 # recording's own pace (~17 s), so a Stop click lands mid-answer.
-CHAT_NOTEBOOK = textwrap.dedent(
+CHAT_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         import marimo as mo
@@ -106,19 +103,11 @@ CHAT_NOTEBOOK = textwrap.dedent(
         slow
         return (slow,)
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
-COMPARE_NOTEBOOK = textwrap.dedent(
+COMPARE_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         from llmwidgets import compare
@@ -127,21 +116,13 @@ COMPARE_NOTEBOOK = textwrap.dedent(
         grid
         return (grid,)
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
 # The widget is made in the button's callback, while no cell runs (the assets model too, as it
 # is the page's first widget), and shown by the cell that reads the button's value.
-CALLBACK_NOTEBOOK = textwrap.dedent(
+CALLBACK_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         import marimo as mo
@@ -162,21 +143,13 @@ CALLBACK_NOTEBOOK = textwrap.dedent(
         ask.value
         return
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
 # A StreamWidget tried in a plain thread, where marimo has no session to send its models on (and
 # a stream cannot start: it runs on the kernel's event loop), then one made in a cell after it.
-THREAD_NOTEBOOK = textwrap.dedent(
+THREAD_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         import threading
@@ -206,9 +179,6 @@ THREAD_NOTEBOOK = textwrap.dedent(
         w
         return
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
@@ -459,13 +429,8 @@ def test_compare_in_marimo_streams_both_panes_then_shows_the_summary(
 
 # A quick answer, and one at the long recording's own pace (~17 s): Stop and a reload land
 # mid-answer there.
-EDIT_NOTEBOOK = textwrap.dedent(
+EDIT_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         from llmwidgets import StreamWidget
@@ -486,9 +451,6 @@ EDIT_NOTEBOOK = textwrap.dedent(
         slow
         return (slow,)
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
@@ -721,13 +683,8 @@ def test_the_marimo_example_notebook_runs_as_an_app(
 
 
 # A chat at the long recording's own pace, so the tab reloads mid-answer.
-EDIT_CHAT_NOTEBOOK = textwrap.dedent(
+EDIT_CHAT_NOTEBOOK = marimo_app(
     """
-    import marimo
-
-    app = marimo.App()
-
-
     @app.cell
     def _():
         from llmwidgets import ChatWidget
@@ -736,9 +693,6 @@ EDIT_CHAT_NOTEBOOK = textwrap.dedent(
         chat
         return (chat,)
 
-
-    if __name__ == "__main__":
-        app.run()
     """
 )
 
