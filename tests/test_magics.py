@@ -636,3 +636,20 @@ def test_in_a_terminal_the_answers_figures_follow_it_on_stderr(
     printed = capsys.readouterr()
     assert printed.out == PRINTED  # the answer alone on stdout
     assert printed.err.startswith("replay:short · ") and " tokens" in printed.err
+
+
+@pytest.mark.kernel
+def test_awaiting_a_widget_works_in_a_kernel_that_loaded_ipythons_terminal_shell(
+    fresh_kernel: Kernel,
+) -> None:
+    """Kernels may import IPython's terminal shell module; only a terminal shell is one."""
+    code = (
+        "import IPython.terminal.interactiveshell\n"
+        "from llmwidgets import StreamWidget\n"
+        "r = await StreamWidget('replay:short', 'hi', delay=0)\n"
+        "print('ended:', r.finish_reason)"
+    )
+    ex = execute_as(fresh_kernel, code, NBCLIENT)
+    assert ex.reply["status"] == "ok", ex.reply
+    printed = "".join(out.get("text", "") for out in ex.of_type("stream"))
+    assert "ended: stop" in printed

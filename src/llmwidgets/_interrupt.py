@@ -22,10 +22,11 @@ STOPPED = "Interrupted: the stream was stopped; the partial answer is kept."
 def in_terminal_ipython() -> bool:
     """True in terminal IPython (not a kernel): Ctrl-C reaches this process directly."""
     module = sys.modules.get("IPython.terminal.interactiveshell")
-    if module is None:
+    if module is None:  # a kernel may import it too, so its presence alone says nothing
         return False
-    shell = module.TerminalInteractiveShell
-    return bool(shell.initialized()) and isinstance(shell.instance(), shell)
+    from IPython import get_ipython
+
+    return isinstance(get_ipython(), module.TerminalInteractiveShell)
 
 
 @contextlib.contextmanager
