@@ -1,24 +1,25 @@
 // One streamed answer on screen: header (status, model, note, counter, Stop), the thinking
-// panel, the incremental markdown body and an error box. Knows the kernel <-> view message protocol
-// but not anywidget: the stream, chat and compare widgets all drive it the same way.
+// panel, the answer's body and an error box. Knows the kernel <-> view message protocol but not
+// anywidget: the stream, chat and compare widgets all drive it the same way.
 //
-// Tool calls sit inside the answer as cards. The kernel keeps the answer one string and says where
-// each card sits (`at`); the body is a row of segments, text, card, text, card, text, each text
-// segment its own IncrementalMarkdown, and only the last one grows. An answer without cards has
-// one segment, and a text delta costs what it did before cards existed.
+// The body, the answer's text with its tool cards inside it (each card where the kernel's `at`
+// says), is an AnswerBody (answer-body.js); this view takes the messages in order and hands it
+// what they carry.
 //
 // Structured output (setStructured(true)): the answer's text is JSON, drawn as the object it
 // describes by a StructuredView under the body instead of as markdown. The text segments keep
 // the text but draw nothing (IncrementalMarkdown held); the cards stay in the body, and the
 // object is read from the text after the last card (all of it when there is none).
 
+import { AnswerBody } from "./answer-body.js";
 import { createCounter } from "./counter.js";
-import { IncrementalMarkdown } from "./markdown.js";
 import * as protocol from "./protocol.js";
 import { SentPreview } from "./sent.js";
 import { StructuredView } from "./structured.js";
 import { ThinkingPanel } from "./thinking.js";
-import { ToolCard } from "./tool-card.js";
+
+// Importable from here as before the body had its own module.
+export { advance, copyText } from "./answer-body.js";
 
 // "queued": the model answers one request at a time (the embedded one) and is busy with another.
 export const ACTIVE_STATUSES = new Set(["waiting", "queued", "streaming"]);
@@ -64,34 +65,18 @@ export class StreamView {
 
     this.root = make(doc, "div", "llmw-stream");
     this.root.dataset.status = "idle";
-
-    this.header = make(doc, "div", "llmw-header");
-    this.statusEl = make(doc, "span", "llmw-status");
-    this.statusEl.setAttribute("role", "status");
-    this.modelEl = make(doc, "span", "llmw-model");
-    this.noteEl = make(doc, "span", "llmw-note");
-    this.counter = createCounter(doc);
-    this.stopButton = make(doc, "button", "llmw-stop");
-    this.stopButton.type = "button";
-    this.stopButton.textContent = "Stop";
-    this.stopButton.disabled = true;
-    const label = make(doc, "div", "llmw-label");
-    label.append(this.statusEl, this.modelEl);
-    // The note sits on its own line under the others (CSS), so it never pushes them.
-    this.header.append(label, this.counter.element, this.stopButton, this.noteEl);
+    this._makeHeader(doc);
 
     this._schedule = options.schedule;
     this._structured = false;
     /** The object view of a structured answer, made when first needed. */
     this.structuredView = null;
-    /** The text segment that grows: the last of `_segments`. */
-    this.markdown = this._newMarkdown();
-    /** Text segments in order, with where each starts in the whole text (code units, points). */
-    this._segments = [{ markdown: this.markdown, units: 0, points: 0 }];
-    /** Tool cards by id. */
-    this._cards = new Map();
-    this.body = make(doc, "div", "llmw-body");
-    this.body.appendChild(this.markdown.element);
+    /** The answer's text and tool cards. */
+    this.answer = new AnswerBody(doc, {
+      schedule: this._schedule,
+      onApprove: (id, allow) => this.send(protocol.approve(id, allow)),
+    });
+    this.body = this.answer.element;
 
     this.errorEl = make(doc, "div", "llmw-error");
     this.errorEl.hidden = true;
@@ -110,20 +95,40 @@ export class StreamView {
     el.appendChild(this.root);
 
     this._onStop = () => this.stop();
-    this._onClick = (event) => onCopyClick(event);
     this.stopButton.addEventListener("click", this._onStop);
-    this.root.addEventListener("click", this._onClick);
+  }
+
+  /** The header: status and model label, the counter, Stop, and a note on its own line. */
+  _makeHeader(doc) {
+    this.header = make(doc, "div", "llmw-header");
+    this.statusEl = make(doc, "span", "llmw-status");
+    this.statusEl.setAttribute("role", "status");
+    this.modelEl = make(doc, "span", "llmw-model");
+    this.noteEl = make(doc, "span", "llmw-note");
+    this.counter = createCounter(doc);
+    this.stopButton = make(doc, "button", "llmw-stop");
+    this.stopButton.type = "button";
+    this.stopButton.textContent = "Stop";
+    this.stopButton.disabled = true;
+    const label = make(doc, "div", "llmw-label");
+    label.append(this.statusEl, this.modelEl);
+    // The note sits on its own line under the others (CSS), so it never pushes them.
+    this.header.append(label, this.counter.element, this.stopButton, this.noteEl);
+  }
+
+  /** The text segment that grows (the text after the last card). */
+  get markdown() {
+    return this.answer.markdown;
   }
 
   /** The answer text currently shown (the whole of it, across the cards). */
   get text() {
-    if (this._segments.length === 1) return this.markdown.text;
-    return this._segments.map((s) => s.markdown.text).join("");
+    return this.answer.text;
   }
 
   /** The tool cards as they stand, in answer order, as plain objects. */
   get tools() {
-    return this._orderedCards().map((card) => card.state);
+    return this.answer.tools;
   }
 
   /** Ask the kernel for a snapshot (on render, and after a gap in delta seqs). */
@@ -164,7 +169,7 @@ export class StreamView {
     if (structured === this._structured) return;
     this._structured = structured;
     this.root.dataset.structured = String(structured);
-    for (const segment of this._segments) segment.markdown.setHeld(structured);
+    this.answer.setHeld(structured);
     if (structured && !this.structuredView) {
       this.structuredView = new StructuredView(this.document, { schedule: this._schedule });
       this.root.insertBefore(this.structuredView.element, this.errorEl);
@@ -176,7 +181,7 @@ export class StreamView {
   /** Hand the object view the text after the last card, and whether the answer has ended. */
   _syncStructured() {
     if (!this._structured) return;
-    this.structuredView.update(this.markdown.text, FINAL_STATUSES.has(this.status));
+    this.structuredView.update(this.answer.lastText, FINAL_STATUSES.has(this.status));
   }
 
   /** A new stream starts: clear the text and expect seq 1 next. */
@@ -184,8 +189,8 @@ export class StreamView {
     this.lastSeq = 0;
     this._awaitingSnapshot = false;
     this._hasAnswer = false;
-    this._setCards([]);
-    this._setAnswerText("");
+    this.answer.setCards([]);
+    this.answer.setText("");
     this.thinking.reset();
     this.setError(null);
     this._syncStructured();
@@ -195,12 +200,12 @@ export class StreamView {
     if (!this._next(seq)) return;
     if (part === undefined) {
       // The text path: a text delta names no part.
-      this.markdown.append(text);
+      this.answer.append(text);
       if (!this._hasAnswer && text) this._answerStarted();
     } else if (part === protocol.PARTS.THINKING) {
       this.thinking.append(text);
     } else if (part === protocol.PARTS.TOOL_CALL) {
-      this._cards.get(id)?.appendArguments(text);
+      this.answer.appendArguments(id, text);
     }
   }
 
@@ -222,131 +227,8 @@ export class StreamView {
   /** A `tool` message: create card `id`, or update the fields it carries. */
   _tool(msg) {
     if (!this._next(msg.seq) || msg.id === undefined) return;
-    const card = this._cards.get(msg.id);
-    if (card) {
-      const moved = msg.at !== undefined && msg.at !== card.at;
-      card.update(msg);
-      if (moved) this._layout(this.text);
-    } else {
-      this._placeCard(this._newCard(msg));
-    }
+    this.answer.tool(msg);
     if (!this._hasAnswer) this._answerStarted();
-  }
-
-  _newCard(fields) {
-    const card = new ToolCard(this.document, {
-      id: fields.id,
-      onApprove: (id, allow) => this.send(protocol.approve(id, allow)),
-    });
-    card.update(fields);
-    this._cards.set(card.id, card);
-    return card;
-  }
-
-  /**
-   * Put a new card where its `at` says. The usual case is at the end of the text: the last
-   * segment is closed (the model will not add to it) and a new one starts after the card.
-   * Anywhere else the segments are laid out again.
-   */
-  _placeCard(card) {
-    const last = this._segments[this._segments.length - 1];
-    const lastText = last.markdown.text;
-    if (card.at === undefined) {
-      // No place given: where the text has got to.
-      card.update({ at: last.points + advance(lastText, 0, lastText.length).points });
-    }
-    const want = card.at - last.points;
-    const behind = this._orderedCards().some((c) => c !== card && (c.at ?? 0) > (card.at ?? 0));
-    if (want < 0 || behind) {
-      this._layout(this.text);
-      return;
-    }
-    const end = advance(lastText, 0, want);
-    if (end.units < lastText.length) {
-      this._layout(this.text);
-      return;
-    }
-    last.markdown.finalize();
-    this.markdown = this._newMarkdown();
-    this._segments.push({
-      markdown: this.markdown,
-      units: last.units + lastText.length,
-      points: last.points + end.points,
-    });
-    this.body.append(card.element, this.markdown.element);
-  }
-
-  /** Cards in answer order: by `at`, then in the order they came. */
-  _orderedCards() {
-    const cards = [...this._cards.values()];
-    return cards.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
-  }
-
-  /** Make the cards exactly `list` (a snapshot's, or the saved ones): update, add, drop. */
-  _setCards(list) {
-    const keep = new Set();
-    for (const fields of list ?? []) {
-      if (!fields || fields.id === undefined) continue;
-      keep.add(fields.id);
-      const card = this._cards.get(fields.id);
-      if (card) card.update(fields);
-      else this._newCard(fields);
-    }
-    for (const [id, card] of this._cards) {
-      if (keep.has(id)) continue;
-      card.destroy();
-      this._cards.delete(id);
-    }
-  }
-
-  /** Show `text` as the whole answer, split at the cards. */
-  _setAnswerText(text) {
-    if (this._cards.size === 0 && this._segments.length === 1) this.markdown.setText(text);
-    else this._layout(text);
-  }
-
-  /**
-   * Lay the body out again: one text segment before each card and one after the last. Segments
-   * are reused in order, so a layout that only extends the text re-renders nothing but the end.
-   */
-  _layout(text) {
-    const cards = this._orderedCards();
-    const segments = [];
-    let pos = { units: 0, points: 0 };
-    const starts = [pos];
-    for (const card of cards) {
-      const step = advance(text, pos.units, Math.max(0, (card.at ?? 0) - pos.points));
-      pos = { units: step.units, points: pos.points + step.points };
-      starts.push(pos);
-    }
-    for (let i = 0; i < starts.length; i++) {
-      const markdown = this._segments[i]?.markdown ?? this._newMarkdown();
-      const end = i + 1 < starts.length ? starts[i + 1].units : text.length;
-      markdown.setText(text.slice(starts[i].units, end));
-      if (i + 1 < starts.length) markdown.finalize(); // a card follows: this text is whole
-      segments.push({ markdown, ...starts[i] });
-    }
-    for (const old of this._segments.slice(segments.length)) old.markdown.element.remove();
-    this._segments = segments;
-    this.markdown = segments[segments.length - 1].markdown;
-    const order = [segments[0].markdown.element];
-    for (let i = 0; i < cards.length; i++) {
-      order.push(cards[i].element, segments[i + 1].markdown.element);
-    }
-    placeInOrder(this.body, order);
-  }
-
-  _newMarkdown() {
-    const doc = this.document;
-    const markdown = new IncrementalMarkdown({
-      document: doc,
-      schedule: this._schedule,
-      // One markdown-it for all the segments of this answer.
-      renderer: this.markdown?.renderer,
-      onRender: (blockEl) => addCopyButtons(doc, blockEl),
-    });
-    if (this._structured) markdown.setHeld(true);
-    return markdown;
   }
 
   _snapshot(msg) {
@@ -356,12 +238,12 @@ export class StreamView {
     this.lastSeq = msg.seq;
     this._awaitingSnapshot = false;
     const text = msg.text ?? "";
-    this._setCards(msg.tools);
-    this._setAnswerText(text);
+    this.answer.setCards(msg.tools);
+    this.answer.setText(text);
     this.thinking.setText(msg[protocol.PARTS.THINKING] ?? "");
-    if (text || this._cards.size > 0) this._answerStarted();
+    if (text || this.answer.hasCards) this._answerStarted();
     else this._updateThinking();
-    if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
+    if (FINAL_STATUSES.has(this.status)) this.answer.finalize();
   }
 
   _answerStarted() {
@@ -398,7 +280,7 @@ export class StreamView {
     } else if (!active) {
       this._stopTicker();
     }
-    if (FINAL_STATUSES.has(s)) this.markdown.finalize();
+    if (FINAL_STATUSES.has(s)) this.answer.finalize();
     this._updateThinking();
     this._syncStructured();
   }
@@ -475,8 +357,8 @@ export class StreamView {
   /** The authoritative final text (set by the kernel when the stream ends). */
   setFinalText(text) {
     if (!text) return;
-    this._setAnswerText(text);
-    this.markdown.finalize();
+    this.answer.setText(text);
+    this.answer.finalize();
     this._answerStarted();
     this._syncStructured();
   }
@@ -484,9 +366,9 @@ export class StreamView {
   /** The tool cards as the ended answer had them (saved widget state, read without a kernel). */
   setFinalTools(cards) {
     if (!Array.isArray(cards) || cards.length === 0) return;
-    this._setCards(cards);
-    this._layout(this.text);
-    if (FINAL_STATUSES.has(this.status)) this.markdown.finalize();
+    this.answer.setCards(cards);
+    this.answer.layout(this.answer.text);
+    if (FINAL_STATUSES.has(this.status)) this.answer.finalize();
     this._answerStarted();
     this._syncStructured();
   }
@@ -516,9 +398,8 @@ export class StreamView {
     this.thinking.destroy();
     this.sent.destroy();
     this.structuredView?.destroy();
-    for (const card of this._cards.values()) card.destroy();
+    this.answer.destroy();
     this.stopButton.removeEventListener("click", this._onStop);
-    this.root.removeEventListener("click", this._onClick);
     this.root.remove();
   }
 }
@@ -528,89 +409,8 @@ export function createStreamView(el, options) {
   return new StreamView(el, options);
 }
 
-/**
- * Make `parent`'s children exactly `order`, moving only the nodes out of place: a node that
- * moves loses focus (a focused Allow button), and one already in place need not move.
- */
-function placeInOrder(parent, order) {
-  const children = parent.children;
-  for (let i = 0; i < order.length; i++) {
-    if (children[i] !== order[i]) parent.insertBefore(order[i], children[i] ?? null);
-  }
-  while (children.length > order.length) children[order.length].remove();
-}
-
-/**
- * Walk `points` code points (Python's len) into `text` from code unit `from`: the code unit
- * reached and the points walked, which are fewer when the text ends first.
- */
-export function advance(text, from, points) {
-  let i = from;
-  let n = 0;
-  while (n < points && i < text.length) {
-    const c = text.charCodeAt(i);
-    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
-    i += pair && isLowSurrogate(text.charCodeAt(i + 1)) ? 2 : 1;
-    n++;
-  }
-  return { units: i, points: n };
-}
-
-function isLowSurrogate(code) {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
 function make(doc, tag, className) {
   const el = doc.createElement(tag);
   el.className = className;
   return el;
-}
-
-function addCopyButtons(doc, blockEl) {
-  for (const slot of blockEl.querySelectorAll(".llmw-copy-slot")) {
-    const button = make(doc, "button", "llmw-copy");
-    button.type = "button";
-    button.textContent = "Copy";
-    button.title = "Copy code";
-    slot.replaceWith(button);
-  }
-}
-
-async function onCopyClick(event) {
-  const button = event.target?.closest?.("button.llmw-copy");
-  if (!button) return;
-  const code = button.closest(".llmw-code")?.querySelector("pre code");
-  if (!code) return;
-  const ok = await copyText(code.textContent ?? "", button.ownerDocument);
-  button.textContent = ok ? "Copied" : "Copy failed";
-  setTimeout(() => {
-    button.textContent = "Copy";
-  }, 1500);
-}
-
-/** Copy to the clipboard; falls back to a hidden textarea + execCommand. */
-export async function copyText(text, doc = globalThis.document) {
-  try {
-    if (globalThis.navigator?.clipboard?.writeText) {
-      await globalThis.navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // not permitted (no focus, insecure context): fall back below
-  }
-  const area = doc.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.opacity = "0";
-  doc.body.appendChild(area);
-  area.select();
-  let ok = false;
-  try {
-    ok = doc.execCommand("copy");
-  } catch {
-    ok = false;
-  }
-  area.remove();
-  return ok;
 }
