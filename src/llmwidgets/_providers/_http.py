@@ -216,7 +216,7 @@ def status_error(
     detail = _scrub(body_message(body), ctx).rstrip(".")
     said = f": {detail}" if detail else ""
     if status == 200:  # an error event mid-stream
-        return _event_error(ctx, body, said)
+        return _event_error(ctx, body, detail)
     if status in (401, 403):
         if ctx.env_var:
             fix = f"Set {ctx.env_var} to a valid key"
@@ -265,7 +265,7 @@ def status_error(
     )
 
 
-def _event_error(ctx: CallContext, body: object, said: str) -> LLMWidgetsError:
+def _event_error(ctx: CallContext, body: object, message: str) -> LLMWidgetsError:
     """An error event inside a stream that began well: its type says what went wrong."""
     kind = body_error_type(body)
     code = _EVENT_STATUS.get(kind)
@@ -273,7 +273,7 @@ def _event_error(ctx: CallContext, body: object, said: str) -> LLMWidgetsError:
         ctx.label,
         ctx.provider,
         ctx.model,
-        said,
+        message,
         rate_limited=code == 429,
         detail=kind or "",
         status_code=code,
@@ -284,7 +284,7 @@ def stream_error(
     label: str,
     provider: str,
     model: str,
-    said: str,
+    message: str,
     *,
     rate_limited: bool,
     detail: str = "",
@@ -292,8 +292,9 @@ def stream_error(
 ) -> LLMWidgetsError:
     """A stream that began well and then failed, in the same words for every provider.
 
-    `said` is what the provider said (": ..." or ""), `detail` its error type or status.
+    `message` is what the provider said (may be empty), `detail` its error type or status.
     """
+    said = f": {message}" if message else ""
     if rate_limited:
         return RateLimitError(
             f"{label} rate-limited the stream{said}. Wait a little and try again.",

@@ -319,12 +319,11 @@ class GoogleProvider(SDKProvider[Any]):
 
     @staticmethod
     def _stream_error(ctx: CallContext, code: int, details: Any) -> LLMWidgetsError:
-        message = body_message(details).rstrip(".")
         return stream_error(
             ctx.label,
             ctx.provider,
             ctx.model,
-            f": {message}" if message else "",
+            body_message(details).rstrip("."),
             rate_limited=code == 429,
             detail=f"HTTP {code}",
             status_code=code or None,

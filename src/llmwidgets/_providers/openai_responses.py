@@ -212,7 +212,7 @@ class _ResponsesMapper:
             self.label,
             self.provider,
             self.model,
-            f": {message.rstrip('.')}" if message else "",
+            message.rstrip("."),
             rate_limited=code in ("rate_limit_exceeded", "rate_limit_error"),
             detail=code,
         )
