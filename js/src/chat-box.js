@@ -129,12 +129,15 @@ export function renderChatInput({ model, el }) {
     text.focus();
   };
 
-  text.addEventListener("keydown", onKeydown);
-  text.addEventListener("input", onInput);
-  send.addEventListener("click", onSend);
-  stop.addEventListener("click", onStop);
-  regenerate.addEventListener("click", onRegenerate);
-  clear.addEventListener("click", onClear);
+  const domListeners = [
+    [text, "keydown", onKeydown],
+    [text, "input", onInput],
+    [send, "click", onSend],
+    [stop, "click", onStop],
+    [regenerate, "click", onRegenerate],
+    [clear, "click", onClear],
+  ];
+  for (const [target, type, fn] of domListeners) target.addEventListener(type, fn);
   const traits = ["busy", "has_turns"];
   for (const name of traits) model.on(`change:${name}`, sync);
   model.on("change:placeholder", setPlaceholder);
@@ -144,12 +147,7 @@ export function renderChatInput({ model, el }) {
   return () => {
     for (const name of traits) model.off(`change:${name}`, sync);
     model.off("change:placeholder", setPlaceholder);
-    text.removeEventListener("keydown", onKeydown);
-    text.removeEventListener("input", onInput);
-    send.removeEventListener("click", onSend);
-    stop.removeEventListener("click", onStop);
-    regenerate.removeEventListener("click", onRegenerate);
-    clear.removeEventListener("click", onClear);
+    for (const [target, type, fn] of domListeners) target.removeEventListener(type, fn);
     root.remove();
   };
 }
