@@ -422,6 +422,8 @@ def test_compare_in_marimo_streams_both_panes_then_shows_the_summary(
     boxes = [panes.nth(i).bounding_box() for i in range(2)]
     assert boxes[0] and boxes[1] and boxes[1]["x"] > boxes[0]["x"]  # side by side
     assert computed(panes.nth(1).locator(".llmw-header"), "display") == "flex"
+    # Lists keep their markers although marimo's own stylesheet takes them off every list.
+    assert computed(panes.nth(1).locator(".llmw-body ul > li").first, "list-style-type") == "disc"
     screenshot(page, "marimo-compare-summary")
 
 
