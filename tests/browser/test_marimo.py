@@ -378,10 +378,15 @@ def test_a_rerun_chat_cell_in_marimo_shows_a_new_chat_that_works(
     type_and_send(chat, "First chat")
     expect(chat.locator(".llmw-stream[data-status=done]")).to_have_count(1, timeout=60_000)
     chat.evaluate("el => { el.dataset.beforeRerun = '1'; }")
+    # The other chat's cell does not re-run; marked so that, in the moment between the old
+    # chat leaving and the new one arriving, it is not taken for the new one.
+    page.locator(".llmw-chat").nth(1).evaluate("el => { el.dataset.other = '1'; }")
 
     page.get_by_role("button", name="Start a new chat").click()
-    fresh = page.locator(".llmw-chat:not([data-before-rerun])").first
+    fresh = page.locator(".llmw-chat:not([data-before-rerun]):not([data-other])")
     expect(page.locator(".llmw-chat[data-before-rerun]")).to_have_count(0, timeout=60_000)
+    expect(fresh).to_have_count(1, timeout=60_000)
+    expect(fresh.locator("textarea.llmw-chat-text")).to_be_visible(timeout=60_000)
     expect(fresh.locator(".llmw-user-turn")).to_have_count(0)  # a new, empty chat
     type_and_send(fresh, "Second chat")
     answer = fresh.locator(".llmw-chat-transcript .llmw-stream")
