@@ -6,8 +6,8 @@ installed SDK names and `extra_body`, the timeout, SDK failures translated into 
 and during the stream), and the SDK stream closed the moment the consumer stops (`aclose()` or a
 cancelled task: the `async with` around the iteration closes the HTTP response).
 
-A subclass is its request mapping (`_body`), its chunk mapping (`_mapper`), and four one-liners
-that name its SDK: `_new_client`, `_named_params`, `_create` and `sdk_errors` / `timeout_type`.
+A subclass is its request mapping (`_body`), its chunk mapping (`_mapper`), and the one-liners
+that name its SDK: `client_type`, `_named_params`, `_create` and `sdk_errors` / `timeout_type`.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class SDKProvider(Generic[ClientT]):
     sdk_errors: ClassVar[SDKErrors]
     #: The SDK's timeout class (`httpx.Timeout` as the SDK exports it).
     timeout_type: ClassVar[Callable[..., Any]]
+    #: The SDK's async client class; `_new_client` calls it the way the OpenAI and Anthropic SDKs
+    #: take their arguments (an SDK with another constructor overrides `_new_client`).
+    client_type: ClassVar[Callable[..., Any]]
     #: The server named in error messages when the client has no base URL to show.
     default_base_url: ClassVar[str] = ""
 
@@ -74,8 +77,14 @@ class SDKProvider(Generic[ClientT]):
 
     # -- what a subclass supplies -------------------------------------------------------------
     def _new_client(self, key: str) -> ClientT:
-        """A client for `key` and `self.base_url`, with the SDK's own retries off."""
-        raise NotImplementedError
+        """A client for `key` and `self.base_url`, with the SDK's own retries off (ours decide)."""
+        client: ClientT = self.client_type(
+            api_key=key,
+            base_url=self.base_url,
+            max_retries=0,
+            default_headers=dict(self.config.headers) or None,
+        )
+        return client
 
     @classmethod
     def _named_params(cls) -> frozenset[str]:

@@ -235,6 +235,7 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         connection=anthropic.APIConnectionError,
     )
     timeout_type = anthropic.Timeout
+    client_type = anthropic.AsyncAnthropic
     default_base_url = DEFAULT_BASE_URL
     structured_output = True  # output_config.format (older SDKs send it in extra_body)
     images = True  # base64 image blocks
@@ -245,14 +246,6 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
             label="Anthropic",
             env_var=config.api_key_env or ANTHROPIC_API_KEY,
             base_url=config.base_url,
-        )
-
-    def _new_client(self, key: str) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(
-            api_key=key,
-            base_url=self.base_url,
-            max_retries=0,
-            default_headers=dict(self.config.headers) or None,
         )
 
     @classmethod

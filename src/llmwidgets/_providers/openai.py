@@ -55,6 +55,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         connection=openai.APIConnectionError,
     )
     timeout_type = openai.Timeout
+    client_type = openai.AsyncOpenAI
     structured_output = True  # response_format json_schema (compatible servers: most of them)
     images = True  # image_url parts (a text-only model on a compatible server answers with a 400)
 
@@ -75,14 +76,6 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         if self.keyless:
             return (os.environ.get(self.env_var, "") if self.env_var else "") or _PLACEHOLDER_KEY
         return super()._key()
-
-    def _new_client(self, key: str) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            api_key=key,
-            base_url=self.base_url,
-            max_retries=0,
-            default_headers=dict(self.config.headers) or None,
-        )
 
     @classmethod
     def _named_params(cls) -> frozenset[str]:
