@@ -129,10 +129,35 @@ export async function library(model, el) {
   return lib;
 }
 
+/** How long a view waits for its assets before saying so (they normally arrive in well under 1 s). */
+export const WAIT_HINT_MS = 8000;
+
+/**
+ * Say in the output, after `ms`, that the view's code has not arrived, and what to do; the view
+ * keeps waiting. Returns the function that cancels or removes the note once the wait is over.
+ */
+export function noteSlowAssets(el, ms = WAIT_HINT_MS) {
+  let note = null;
+  const timer = setTimeout(() => {
+    note = el.ownerDocument.createElement("div");
+    note.className = "llmw-loading";
+    note.setAttribute("role", "status");
+    note.textContent =
+      "llmwidgets: still waiting for the widget's code from the kernel. If nothing appears, " +
+      "re-run this cell; if that does not help, restart the kernel.";
+    el.appendChild(note);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    note?.remove();
+  };
+}
+
 export default {
   async render({ model, el }) {
+    const waited = noteSlowAssets(el);
     try {
-      const lib = await library(model, el);
+      const lib = await library(model, el).finally(waited);
       // A chat or a comparison names its view; a stream names none (and older bundles have
       // only the stream's).
       const view = lib.views?.[model.get("_llmw_view") ?? ""] ?? lib.default;
