@@ -75,8 +75,11 @@ def count(comms: list[Any], server_port: int) -> Counts:
         tasks=len(asyncio.all_tasks()) - 1,  # minus the benchmark's own task
         open_comms=len(alive) - layouts,
         open_layout_comms=layouts,
-        widgets=sum(isinstance(o, StreamWidget) for o in objects),
-        runs=sum(isinstance(o, StreamRun) for o in objects),
+        # By type(), not isinstance(): isinstance reads `__class__`, and openai's lazy module
+        # proxies (openai._extras) import numpy and pandas when asked for theirs, which made
+        # this count itself grow the heap by ~29 MB.
+        widgets=sum(issubclass(type(o), StreamWidget) for o in objects),
+        runs=sum(issubclass(type(o), StreamRun) for o in objects),
         sockets=fds,
         esm_file_callbacks=_file_callbacks(StreamWidget),
         server_connections=len(conns),
