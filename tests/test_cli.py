@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from llmwidgets import _cli as cli_module
 from llmwidgets._chunks import Response, Usage
 from llmwidgets._cli import EXIT_ERROR, EXIT_STOPPED, _RichLive, open_block_start, summary_line
 from llmwidgets._providers.replay import load_recording
@@ -90,7 +91,7 @@ def test_a_stopped_answers_summary_estimates_its_tokens_from_the_text() -> None:
     """No count comes from the provider before the end: 40 characters read as ~10 tokens."""
     r = Response("x" * 40, "long", time_to_first_token=0.5, total_time=2.5, provider="replay")
     r.finish_reason = "cancelled"
-    assert summary_line(r) == "replay:long · ~10 tokens · ~5.0 tok/s · TTFT 0.50 s · stopped"
+    assert summary_line(r) == "replay:long · ~10 tokens · ~5.0 tok/s · TTFT 0.50 s · $0 · stopped"
 
 
 def test_markdown_is_rendered_with_rich_where_it_is_installed() -> None:
@@ -120,10 +121,15 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_text_that_comes_between_frames_is_drawn_when_the_frame_is_due() -> None:
+def test_text_that_comes_between_frames_is_drawn_when_the_frame_is_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A model that sends a burst and then pauses (a tool call, a slow server) still shows its
     last words: they are not left waiting for the next piece."""
     pytest.importorskip("rich")
+    # Frames half a second apart, so that the burst's second piece is "too soon" even when the
+    # first draw is slow on a loaded machine.
+    monkeypatch.setattr(cli_module, "FRAMES_PER_SECOND", 2)
 
     async def pause_after_a_burst() -> tuple[str, str]:
         out = _Terminal()
@@ -131,7 +137,7 @@ def test_text_that_comes_between_frames_is_drawn_when_the_frame_is_due() -> None
         live("First words")
         live("First words and the last ones")  # too soon for another frame
         before = out.getvalue()
-        await asyncio.sleep(0.3)  # the model pauses; the frame falls due
+        await asyncio.sleep(0.8)  # the model pauses; the frame falls due
         after = out.getvalue()
         live.close()
         return before, after

@@ -15,6 +15,7 @@ import pytest
 
 from llmwidgets import ProviderError, StreamWidget
 from llmwidgets._errors import AuthenticationError, ConfigurationError
+from llmwidgets._pricing import PRICES, Price
 from tests.recording_comm import RecordingComm
 from tests.support import FakeProvider, ended, text_model
 
@@ -253,3 +254,27 @@ async def test_the_plain_text_output_of_a_long_answer_is_a_readable_excerpt(
     plain = bundle["text/plain"]
     assert plain.startswith("para para") and len(plain) < 2200
     assert "more characters" in plain
+
+
+async def test_a_stopped_answer_from_a_free_model_still_costs_nothing(recorder):
+    w = widget("replay:long", delay=0.01)
+    while len(w.text) < 40:
+        await asyncio.sleep(0.005)
+    w.stop()
+    await ended(w)
+    assert w.status == "stopped"
+    assert w.metrics["estimated"] is True  # no usage arrived
+    assert w.metrics["cost"] == 0.0
+
+
+async def test_a_stopped_answer_from_a_priced_model_has_no_cost_rather_than_a_guess(
+    recorder, wire_server, openai_key, monkeypatch
+):
+    monkeypatch.setitem(PRICES["openai"], "text:priced", Price(1.0, 1.0))
+    w = wire_widget(wire_server, text_model(wire_server, "priced", "y" * 4000, delay=0.005))
+    while len(w.text) < 40:
+        await asyncio.sleep(0.005)
+    w.stop()
+    await ended(w)
+    assert w.metrics["estimated"] is True
+    assert w.metrics["cost"] is None

@@ -82,8 +82,11 @@ def price_for(provider: str, model: str) -> Price | None:
 
 
 def cost(provider: str, model: str, usage: Usage | None) -> float | None:
-    """The answer's cost in USD, or None when the price or the usage is unknown."""
+    """The answer's cost in USD, or None when the price or the usage is unknown. A free model
+    costs nothing whatever its usage, also when a stopped answer never reported any."""
     price = price_for(provider, model)
+    if price == FREE:
+        return 0.0
     if price is None or usage is None:
         return None
     return price.cost(usage)
