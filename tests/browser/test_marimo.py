@@ -735,3 +735,47 @@ def test_reloading_a_marimo_edit_chat_mid_answer_brings_the_turns_back_and_stop_
     expect(body).not_to_contain_text("and the loop decides who goes next.")  # cut short
     expect(body.locator("h1")).to_have_count(1)
     screenshot(page, "marimo-edit-chat-reloaded")
+
+
+EDIT_COMPARE_NOTEBOOK = marimo_app(
+    """
+    @app.cell
+    def _():
+        from llmwidgets import compare
+
+        grid = compare(["replay:short", "replay:long"], "Tell me about asyncio")
+        grid
+        return (grid,)
+
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "marimo_edit_server", [EDIT_COMPARE_NOTEBOOK], indirect=True, ids=["compare"]
+)
+def test_stop_all_in_a_marimo_edit_comparison_keeps_each_pane_and_tabulates(
+    edit_page: Page, marimo_edit_server: ServerProcess
+) -> None:
+    page = edit_page
+    open_and_run_all(page, marimo_edit_server.url)
+    grid = page.locator(".llmw-compare-grid")
+    quick, slow = grid.locator(".llmw-stream").nth(0), grid.locator(".llmw-stream").nth(1)
+    expect(quick).to_have_attribute("data-status", "done", timeout=60_000)
+    body = slow.locator(".llmw-body")
+    expect(body).to_contain_text(LONG.split()[5], timeout=30_000)
+    expect(slow).to_have_attribute("data-status", "streaming")
+
+    page.locator(".llmw-compare-stop-all").click()
+    expect(slow).to_have_attribute("data-status", "stopped", timeout=20_000)
+    stopped = body.inner_text()
+    assert 0 < len(stopped) < len(LONG) // 2
+    expect(quick).to_have_attribute("data-status", "done")  # an ended pane stays as it was
+    expect(quick.locator(".llmw-body strong")).to_have_text("list comprehension")
+    table = page.locator(".llmw-compare-summary table.llmw-compare-table")
+    expect(table.locator("tbody tr")).to_have_count(2, timeout=20_000)
+    expect(page.locator(".llmw-compare-stop-all")).to_be_disabled()
+    page.wait_for_timeout(1000)
+    assert body.inner_text() == stopped  # nothing more arrives
+    assert computed(grid, "display") == "grid"
+    screenshot(page, "marimo-edit-compare-stopped")
