@@ -8,6 +8,7 @@
 // Held (structured output, see stream-view.js): the text segments keep the text but draw nothing;
 // the cards stay.
 
+import { button, make } from "./dom.js";
 import { IncrementalMarkdown } from "./markdown.js";
 import { ToolCard } from "./tool-card.js";
 
@@ -251,31 +252,21 @@ function isLowSurrogate(code) {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
-function make(doc, tag, className) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  return el;
-}
-
 function addCopyButtons(doc, blockEl) {
   for (const slot of blockEl.querySelectorAll(".llmw-copy-slot")) {
-    const button = make(doc, "button", "llmw-copy");
-    button.type = "button";
-    button.textContent = "Copy";
-    button.title = "Copy code";
-    slot.replaceWith(button);
+    slot.replaceWith(button(doc, "llmw-copy", "Copy", "Copy code"));
   }
 }
 
 async function onCopyClick(event) {
-  const button = event.target?.closest?.("button.llmw-copy");
-  if (!button) return;
-  const code = button.closest(".llmw-code")?.querySelector("pre code");
+  const copy = event.target?.closest?.("button.llmw-copy");
+  if (!copy) return;
+  const code = copy.closest(".llmw-code")?.querySelector("pre code");
   if (!code) return;
-  const ok = await copyText(code.textContent ?? "", button.ownerDocument);
-  button.textContent = ok ? "Copied" : "Copy failed";
+  const ok = await copyText(code.textContent ?? "", copy.ownerDocument);
+  copy.textContent = ok ? "Copied" : "Copy failed";
   setTimeout(() => {
-    button.textContent = "Copy";
+    copy.textContent = "Copy";
   }, 1500);
 }
 

@@ -6,21 +6,8 @@
 // Keys: Enter sends, Shift+Enter inserts a newline, Up on an empty box (or with the caret at
 // the start) recalls the previous message, Down walks forward again.
 
+import { button, make } from "./dom.js";
 import { chat } from "./protocol.js";
-
-function make(doc, tag, className, text) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
-function button(doc, className, text, title) {
-  const el = make(doc, "button", className, text);
-  el.type = "button";
-  el.title = title;
-  return el;
-}
 
 /**
  * Render the input box for an anywidget model; returns the cleanup function.

@@ -10,6 +10,7 @@
 
 import DOMPurify from "dompurify";
 import { renderChatInput } from "./chat-box.js";
+import { button, make } from "./dom.js";
 import { stopAll } from "./protocol.js";
 import { bindStreamView } from "./stream-binding.js";
 
@@ -64,13 +65,6 @@ export class ChildStreams {
   destroy() {
     this.prune(new Set());
   }
-}
-
-function make(doc, tag, className, text) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  if (text !== undefined) el.textContent = text;
-  return el;
 }
 
 /**
@@ -143,9 +137,12 @@ export function renderCompare({ model, el }, options = {}) {
   const doc = el.ownerDocument ?? globalThis.document;
   const root = make(doc, "div", "llmw-compare");
   const grid = make(doc, "div", "llmw-compare-grid");
-  const stop = make(doc, "button", "llmw-compare-stop-all", "Stop all");
-  stop.type = "button";
-  stop.title = "Stop every pane that is still streaming";
+  const stop = button(
+    doc,
+    "llmw-compare-stop-all",
+    "Stop all",
+    "Stop every pane that is still streaming",
+  );
   const summary = make(doc, "div", "llmw-compare-summary");
   root.append(grid, stop, summary);
   el.appendChild(root);

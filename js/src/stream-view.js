@@ -13,6 +13,7 @@
 
 import { AnswerBody } from "./answer-body.js";
 import { createCounter } from "./counter.js";
+import { button, make } from "./dom.js";
 import * as protocol from "./protocol.js";
 import { SentPreview } from "./sent.js";
 import { StructuredView } from "./structured.js";
@@ -106,9 +107,7 @@ export class StreamView {
     this.modelEl = make(doc, "span", "llmw-model");
     this.noteEl = make(doc, "span", "llmw-note");
     this.counter = createCounter(doc);
-    this.stopButton = make(doc, "button", "llmw-stop");
-    this.stopButton.type = "button";
-    this.stopButton.textContent = "Stop";
+    this.stopButton = button(doc, "llmw-stop", "Stop");
     this.stopButton.disabled = true;
     const label = make(doc, "div", "llmw-label");
     label.append(this.statusEl, this.modelEl);
@@ -407,10 +406,4 @@ export class StreamView {
 /** Convenience: `createStreamView(el, options)` = `new StreamView(el, options)`. */
 export function createStreamView(el, options) {
   return new StreamView(el, options);
-}
-
-function make(doc, tag, className) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  return el;
 }

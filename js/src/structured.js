@@ -6,6 +6,7 @@
 // never as HTML.
 
 import { parse as parsePartial } from "partial-json";
+import { button, make } from "./dom.js";
 import { FrameRender } from "./frame.js";
 
 /** What the text is once the answer has ended (shown by the note). */
@@ -275,9 +276,7 @@ export class StructuredView {
     this._frame = new FrameRender(() => this.flush(), options.schedule);
     this.element = make(doc, "div", "llmw-structured");
     const bar = make(doc, "div", "llmw-structured-bar");
-    this.rawButton = make(doc, "button", "llmw-structured-toggle");
-    this.rawButton.type = "button";
-    this.rawButton.textContent = "Raw JSON";
+    this.rawButton = button(doc, "llmw-structured-toggle", "Raw JSON");
     this.rawButton.setAttribute("aria-pressed", "false");
     this.noteEl = make(doc, "span", "llmw-structured-note");
     this.noteEl.hidden = true;
@@ -403,10 +402,4 @@ function setGrowingText(el, text) {
     return;
   }
   el.textContent = text;
-}
-
-function make(doc, tag, className) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  return el;
 }

@@ -4,6 +4,7 @@
 // the model or from the tool, so it is set as text, never as HTML.
 
 import { formatSeconds } from "./counter.js";
+import { button, make } from "./dom.js";
 import { TOOL_STATUSES } from "./protocol.js";
 
 /** A result longer than this is folded behind "Show all". */
@@ -254,17 +255,4 @@ function sizeOf(text) {
 
 function isHighSurrogate(code) {
   return code >= 0xd800 && code <= 0xdbff;
-}
-
-function make(doc, tag, className) {
-  const el = doc.createElement(tag);
-  el.className = className;
-  return el;
-}
-
-function button(doc, className, text) {
-  const el = make(doc, "button", className);
-  el.type = "button";
-  el.textContent = text;
-  return el;
 }
