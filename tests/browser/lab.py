@@ -530,8 +530,20 @@ class LabPage:
         if self.frontend != "lab":
             name = f"{name}-{self.frontend}"
         path = ARTIFACTS / f"{name}.png"
-        if locator is not None:
-            locator.screenshot(path=str(path))
-        else:
+        if locator is None:
             self.page.screenshot(path=str(path))
+            return path
+        # The notebook scrolls inside its own panel, so an output taller than the window is
+        # cut off at the window's bottom: grow the window to fit it for the picture.
+        size = self.page.viewport_size
+        box = locator.bounding_box()
+        tall = size is not None and box is not None and box["height"] + 200 > size["height"]
+        if tall:
+            height = min(int(box["height"]) + 200, 6000)
+            self.page.set_viewport_size({"width": size["width"], "height": height})
+        try:
+            locator.screenshot(path=str(path))
+        finally:
+            if tall:
+                self.page.set_viewport_size(size)
         return path
