@@ -422,7 +422,7 @@ async def test_panes_of_different_models_without_labels_have_no_extra_title(wire
 
 async def test_the_grid_wraps_columns_on_narrow_screens(wire_server):
     w = run(wire_server, [text_model(wire_server, "g", FAST)] * 3)
-    assert w.columns == GRID_COLUMNS == ("repeat(auto-fit, minmax(320px, 1fr))")
+    assert w.columns == GRID_COLUMNS == ("repeat(auto-fit, minmax(min(320px, 100%), 1fr))")
     state = w.get_state()
     assert state["panes"] == [f"IPY_MODEL_{p.model_id}" for p in w.panes]
     assert state["_llmw_view"] == "compare"

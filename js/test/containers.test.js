@@ -142,7 +142,7 @@ describe("the comparison view", () => {
     const model = host.container({
       panes: [a, b],
       titles: ["left", ""],
-      columns: "repeat(auto-fit, minmax(320px, 1fr))",
+      columns: "repeat(auto-fit, minmax(min(320px, 100%), 1fr))",
       summary: "",
       ended: false,
       ...state,
@@ -154,7 +154,7 @@ describe("the comparison view", () => {
     const { el } = comparison();
     await settle();
     const grid = el.querySelector(".llmw-compare-grid");
-    assert.equal(grid.style.gridTemplateColumns, "repeat(auto-fit, minmax(320px, 1fr))");
+    assert.equal(grid.style.gridTemplateColumns, "repeat(auto-fit, minmax(min(320px, 100%), 1fr))");
     const cells = grid.querySelectorAll(".llmw-compare-cell");
     assert.equal(cells.length, 2);
     assert.equal(cells[0].querySelector(".llmw-compare-title").textContent, "left");

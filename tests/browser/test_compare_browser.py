@@ -92,6 +92,17 @@ def test_panes_sit_side_by_side_and_wrap_on_a_narrow_page(
         10,
         "the second pane to wrap below the first",
     )
+    # The output is now narrower than a column's 320px: the panes shrink to it, not cut off.
+    grid = page.output(0).locator(GRID)
+    wait_until(
+        lambda: (
+            (g := grid.bounding_box())
+            and (b := page.page.locator(PANE).nth(0).bounding_box())
+            and b["x"] + b["width"] <= g["x"] + g["width"] + 1
+        ),
+        10,
+        "the first pane to fit the grid's width",
+    )
     page.screenshot("compare-narrow", page.output(0))
 
 

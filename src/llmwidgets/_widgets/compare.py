@@ -45,7 +45,7 @@ from llmwidgets._widgets.summary import (
 
 __all__ = ["GRID_COLUMNS", "CompareWidget", "Pane", "SummaryRow", "SummaryTable", "compare"]
 
-GRID_COLUMNS = "repeat(auto-fit, minmax(320px, 1fr))"
+GRID_COLUMNS = "repeat(auto-fit, minmax(min(320px, 100%), 1fr))"
 
 
 @dataclass(init=False)
@@ -107,7 +107,8 @@ class CompareWidget(SavedCopy, BundleView):
     )
     #: Each pane's title, "" where none is needed (different models and no labels).
     titles = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    #: The grid's CSS `grid-template-columns`: as many columns as fit, wrapping on narrow pages.
+    #: The grid's CSS `grid-template-columns`: as many columns as fit, wrapping on narrow pages;
+    #: a column narrower than 320px only where the output itself is (never wider than it).
     columns = traitlets.Unicode(GRID_COLUMNS).tag(sync=True)
     #: The summary table (HTML built here, every value escaped), once every pane has ended.
     summary = traitlets.Unicode("").tag(sync=True)
