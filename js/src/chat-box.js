@@ -10,29 +10,74 @@ import { button, make } from "./dom.js";
 import { chat } from "./protocol.js";
 
 /**
+ * What a key pressed in the box does: "send" (Enter alone), "back" / "forward" (Up and Down
+ * walking through the sent messages), or null (the textarea's own behaviour).
+ * @param {{key: string, shiftKey?: boolean, altKey?: boolean, ctrlKey?: boolean, metaKey?: boolean}} event
+ * @param {{empty: boolean, atStart: boolean, atEnd: boolean, walking: boolean}} box
+ */
+export function keyAction(event, box) {
+  const modified = event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
+  if (event.key === "Enter" && !modified) return "send";
+  if (event.key === "ArrowUp" && !event.shiftKey && (box.empty || box.atStart || box.walking))
+    return "back";
+  if (event.key === "ArrowDown" && !event.shiftKey && box.walking && box.atEnd) return "forward";
+  return null;
+}
+
+/**
+ * The walk through the sent messages with Up and Down, as in a shell: Up from the draft goes to
+ * the last message, Down past the last comes back to the draft.
+ */
+export class RecallWalk {
+  constructor() {
+    /** Position in the messages while walking; -1 when not walking. */
+    this.index = -1;
+    this.draft = "";
+  }
+
+  get walking() {
+    return this.index >= 0;
+  }
+
+  stop() {
+    this.index = -1;
+  }
+
+  /**
+   * One step (-1 back, +1 forward) from the box's `current` text through `items`. Returns
+   * undefined when the step does not apply (nothing sent yet, or Down when not walking), null
+   * at either end (the key is used up, the box is unchanged), else the text to show.
+   * @param {string[]} items
+   * @param {string} current
+   * @param {number} step
+   * @returns {string | null | undefined}
+   */
+  step(items, current, step) {
+    if (items.length === 0) return undefined;
+    if (this.index < 0) {
+      if (step > 0) return undefined;
+      this.draft = current;
+      this.index = items.length;
+    }
+    const next = Math.min(Math.max(this.index + step, 0), items.length);
+    if (next === this.index) return null;
+    this.index = next === items.length ? -1 : next;
+    return next === items.length ? this.draft : items[next];
+  }
+}
+
+/**
  * Render the input box for an anywidget model; returns the cleanup function.
  * @param {{model: {get: Function, on: Function, off: Function, send: Function}, el: HTMLElement}} args
  */
 export function renderChatInput({ model, el }) {
-  const doc = el.ownerDocument ?? globalThis.document;
-  const root = make(doc, "div", "llmw-chat-input");
-  const text = make(doc, "textarea", "llmw-chat-text");
-  text.rows = 2;
-  text.setAttribute("aria-label", "Message");
-  const send = button(doc, "llmw-send", "Send", "Send (Enter)");
-  const stop = button(doc, "llmw-chat-stop", "Stop", "Stop the answer");
-  const regenerate = button(doc, "llmw-regenerate", "Regenerate", "Answer the last message again");
-  const clear = button(doc, "llmw-clear", "Clear", "Clear the conversation");
-  const actions = make(doc, "div", "llmw-chat-actions");
-  const spacer = make(doc, "span", "llmw-chat-spacer");
-  actions.append(regenerate, clear, spacer, stop, send);
-  root.append(text, actions);
+  const { root, text, send, stop, regenerate, clear } = drawBox(
+    el.ownerDocument ?? globalThis.document,
+  );
   el.appendChild(root);
 
-  // Position in `recall` while walking with Up/Down; recall.length = the draft being typed.
-  let recallIndex = -1;
-  let draft = "";
-
+  const walk = new RecallWalk();
+  const recall = () => model.get("recall") ?? [];
   const busy = () => Boolean(model.get("busy"));
   const sync = () => {
     const isBusy = busy();
@@ -51,66 +96,44 @@ export function renderChatInput({ model, el }) {
     if (busy() || value.trim() === "") return;
     model.send(chat.send(value));
     text.value = "";
-    recallIndex = -1;
-    draft = "";
+    walk.stop();
     sync();
     text.focus();
   };
-
+  /** Up or Down: show the message stepped to, the caret at its end; true if the key was used. */
   const recallStep = (step) => {
-    const items = model.get("recall") ?? [];
-    if (items.length === 0) return false;
-    if (recallIndex < 0) {
-      if (step > 0) return false;
-      draft = text.value;
-      recallIndex = items.length;
+    const shown = walk.step(recall(), text.value, step);
+    if (typeof shown === "string") {
+      text.value = shown;
+      text.setSelectionRange(shown.length, shown.length);
+      sync();
     }
-    const next = Math.min(Math.max(recallIndex + step, 0), items.length);
-    if (next === recallIndex) return true;
-    recallIndex = next;
-    text.value = next === items.length ? draft : items[next];
-    if (next === items.length) recallIndex = -1;
-    const end = text.value.length;
-    text.setSelectionRange(end, end);
-    sync();
-    return true;
+    return shown !== undefined;
   };
 
   const onKeydown = (event) => {
     if (event.isComposing || event.keyCode === 229) return; // an IME is composing
-    const atStart = text.selectionStart === 0 && text.selectionEnd === 0;
-    const atEnd = text.selectionStart === text.value.length;
+    const action = keyAction(event, {
+      empty: text.value === "",
+      atStart: text.selectionStart === 0 && text.selectionEnd === 0,
+      atEnd: text.selectionStart === text.value.length,
+      walking: walk.walking,
+    });
     let handled = false;
-    if (
-      event.key === "Enter" &&
-      !event.shiftKey &&
-      !event.altKey &&
-      !event.ctrlKey &&
-      !event.metaKey
-    ) {
+    if (action === "send") {
       doSend();
       handled = true;
-    } else if (
-      event.key === "ArrowUp" &&
-      !event.shiftKey &&
-      (text.value === "" || atStart || recallIndex >= 0)
-    ) {
-      handled = recallStep(-1);
-    } else if (event.key === "ArrowDown" && !event.shiftKey && recallIndex >= 0 && atEnd) {
-      handled = recallStep(1);
+    } else if (action) {
+      handled = recallStep(action === "back" ? -1 : 1);
     }
     // Keys typed here belong to the box, not to the notebook's shortcuts.
     event.stopPropagation();
     if (handled) event.preventDefault();
   };
   const onInput = () => {
-    if (recallIndex >= 0 && text.value !== (model.get("recall") ?? [])[recallIndex])
-      recallIndex = -1;
+    if (walk.walking && text.value !== recall()[walk.index]) walk.stop();
     sync();
   };
-  const onSend = () => doSend();
-  const onStop = () => model.send(chat.stop());
-  const onRegenerate = () => model.send(chat.regenerate());
   const onClear = () => {
     model.send(chat.clear());
     text.focus();
@@ -119,9 +142,9 @@ export function renderChatInput({ model, el }) {
   const domListeners = [
     [text, "keydown", onKeydown],
     [text, "input", onInput],
-    [send, "click", onSend],
-    [stop, "click", onStop],
-    [regenerate, "click", onRegenerate],
+    [send, "click", doSend],
+    [stop, "click", () => model.send(chat.stop())],
+    [regenerate, "click", () => model.send(chat.regenerate())],
     [clear, "click", onClear],
   ];
   for (const [target, type, fn] of domListeners) target.addEventListener(type, fn);
@@ -137,4 +160,20 @@ export function renderChatInput({ model, el }) {
     for (const [target, type, fn] of domListeners) target.removeEventListener(type, fn);
     root.remove();
   };
+}
+
+/** The box's elements: the textarea above a row of Regenerate, Clear, then Stop and Send. */
+function drawBox(doc) {
+  const root = make(doc, "div", "llmw-chat-input");
+  const text = make(doc, "textarea", "llmw-chat-text");
+  text.rows = 2;
+  text.setAttribute("aria-label", "Message");
+  const send = button(doc, "llmw-send", "Send", "Send (Enter)");
+  const stop = button(doc, "llmw-chat-stop", "Stop", "Stop the answer");
+  const regenerate = button(doc, "llmw-regenerate", "Regenerate", "Answer the last message again");
+  const clear = button(doc, "llmw-clear", "Clear", "Clear the conversation");
+  const actions = make(doc, "div", "llmw-chat-actions");
+  actions.append(regenerate, clear, make(doc, "span", "llmw-chat-spacer"), stop, send);
+  root.append(text, actions);
+  return { root, text, send, stop, regenerate, clear };
 }
