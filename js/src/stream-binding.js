@@ -15,7 +15,7 @@ export function bindStreamView(model, el, options = {}) {
   // the view keeps what it assembled in the model's own state (no save_changes: nothing goes
   // back to the kernel), so saved widget state holds the answer for a kernel-less reload.
   const keepFinal = () => {
-    if (!FINAL_STATUSES.has(model.get("status")) || view._awaitingSnapshot) return;
+    if (!FINAL_STATUSES.has(model.get("status")) || view.awaitingSnapshot) return;
     const text = view.text;
     if (text && model.get("final_text") !== text) model.set("final_text", text);
     const thinking = view.thinkingText;

@@ -136,6 +136,11 @@ export class StreamView {
     this.send(protocol.hello());
   }
 
+  /** A snapshot was asked for and has not come: the text shown may lack what it brings. */
+  get awaitingSnapshot() {
+    return this._awaitingSnapshot;
+  }
+
   /** Nothing has streamed yet: take deltas from seq 1 without asking for a snapshot. */
   expectDeltas() {
     this.lastSeq = 0;
