@@ -28,6 +28,7 @@ from typing import Literal, Protocol
 
 from llmwidgets._chunks import Response, ToolCall, ToolEvent
 from llmwidgets._errors import LLMWidgetsError
+from llmwidgets._interrupt import InterruptStops, interrupt_stops
 from llmwidgets._metrics import Metrics, measure
 from llmwidgets._stream import ChunkStream
 from llmwidgets._widgets.protocol import TEXT, THINKING, TOOL_CALL, Part
@@ -146,6 +147,8 @@ class StreamRun:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
         self._done: asyncio.Future[Response] | None = None
+        #: The kernel's Interrupt stops this run while no cell runs (`_interrupt.py`).
+        self._interrupts: InterruptStops | None = None
         self.started_at = clock()
         self.ended_at: float | None = None
 
@@ -156,6 +159,9 @@ class StreamRun:
         self.sink.on_stream_start(self)
         self.task = self._loop.create_task(self._run(), name=f"llmwidgets:{self.answer.alias}")
         self.task.add_done_callback(self._task_done)
+        self._interrupts = interrupt_stops(self._loop)
+        if self._interrupts is not None:
+            self._interrupts.watch(self)
         return self
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
@@ -360,6 +366,8 @@ class StreamRun:
         self._close_cards(status)
         self.ended_at = self._clock()
         self.status = status
+        if self._interrupts is not None:
+            self._interrupts.forget(self)
         assert self._done is not None
         response = self.response
         if status == "error" and self.error is not None:

@@ -154,6 +154,21 @@ def test_stop_button_ends_the_stream_and_closes_the_connection(
 
 
 @both_frontends
+def test_the_notebooks_interrupt_button_stops_an_answer_streaming_after_its_cell_returned(
+    wire_server: Any, notebook: Callable[..., LabPage]
+) -> None:
+    page = notebook([stream_cell(wire_server, TAIL, delay=0.05)])
+    page.run_cell(0)
+    page.wait_output(0, ROOT)
+    wait_status(page, "streaming")
+    wait_until(lambda: len(body_text(page)) > 40, 20, "some text")
+    page.page.locator('.jp-Toolbar-item[data-jp-item-name="interrupt"]').click()
+    assert wait_status(page, "stopped", "done", "error") == "stopped"
+    assert wire_server.wait_for_disconnect(timeout=10).path == "/v1/chat/completions"
+    assert 40 < len(body_text(page).strip()) < len(TAIL.strip())
+
+
+@both_frontends
 def test_page_reload_mid_stream_reattaches_and_shows_the_whole_answer(
     wire_server: Any, notebook: Callable[..., LabPage]
 ) -> None:

@@ -3,7 +3,8 @@
 How a cell runs, and why:
 
 * **Widget, returns at once** (the default in a notebook UI): the cell shows a `StreamWidget`
-  and ends; the answer streams afterwards, so Stop works and other cells can run.
+  and ends; the answer streams afterwards, so Stop works and other cells can run. The kernel's
+  interrupt, while no cell runs, stops the answers that stream (`_interrupt.py`).
 * **Waits** (`--wait`, and always where no widget front end is attached): ipykernel handles no
   widget messages while a cell blocks, and `nest_asyncio` does not work on ipykernel 7, so the
   magic never blocks. Instead an input transformer rewrites a `%%llm` cell (or a cell holding only

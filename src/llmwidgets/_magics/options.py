@@ -168,7 +168,8 @@ brace; --raw turns this off). An unknown name is an error and nothing is sent. A
 becomes a markdown table (shape, dtypes, first and last rows), an exception its traceback,
 and a matplotlib figure or a picture is sent as an image.
 
-The cell returns at once and the answer streams afterwards. With --wait the cell runs
+The cell returns at once and the answer streams afterwards; Stop, or the kernel's interrupt
+while no cell runs, stops it and keeps the partial answer. With --wait the cell runs
 until the answer ends (it is rewritten into a top-level `await`, so the Stop button and
 the kernel's interrupt keep working; the interrupt keeps the partial answer and raises
 KeyboardInterrupt). Where no widget front end is attached (terminal IPython, nbclient,
