@@ -91,7 +91,9 @@ class InterruptStops:
 
     def _on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
         # A signal handler runs between two bytecodes of the main thread: the loop does the work.
-        self._loop.call_soon_threadsafe(self._stop_all)
+        # Whatever code it interrupts must not see an error of ours (a loop closed at shutdown).
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._stop_all)
 
     def _stop_all(self) -> None:
         for run in list(self._runs.values()):
