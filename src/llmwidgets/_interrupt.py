@@ -77,17 +77,19 @@ class InterruptStops:
     def __init__(self, kernel: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._kernel = kernel
         self._loop = loop
-        self._runs: dict[int, Stoppable] = {}
+        self._runs: set[Stoppable] = set()
         self._previous: Handler = signal.SIG_IGN
 
     def watch(self, run: Stoppable) -> None:
         if not self._runs:
             self._install()
-        self._runs[id(run)] = run
+        self._runs.add(run)
 
     def forget(self, run: Stoppable) -> None:
-        if self._runs.pop(id(run), None) is not None and not self._runs:
-            self._uninstall()
+        if run in self._runs:
+            self._runs.discard(run)
+            if not self._runs:
+                self._uninstall()
 
     def _on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
         # A signal handler runs between two bytecodes of the main thread: the loop does the work.
@@ -96,7 +98,7 @@ class InterruptStops:
             self._loop.call_soon_threadsafe(self._stop_all)
 
     def _stop_all(self) -> None:
-        for run in list(self._runs.values()):
+        for run in list(self._runs):
             run.stop()
 
     def _install(self) -> None:
