@@ -76,6 +76,13 @@ class Kernel:
         assert ex.reply["status"] == "ok", ex.reply
         return json.loads(ex.stdout())
 
+    def wait_for(self, expr: str, timeout: float = 10) -> None:
+        """Evaluate `expr` in the kernel, cell after cell, until it is true."""
+        deadline = time.monotonic() + timeout
+        while not self.value(expr):
+            assert time.monotonic() < deadline, f"never true: {expr}"
+            time.sleep(0.1)
+
     def stop_widget(self, model_id: str) -> None:
         """What the Stop button sends: a custom comm message to the widget."""
         content = {"comm_id": model_id, "data": {"method": "custom", "content": {"type": "stop"}}}

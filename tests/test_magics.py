@@ -444,13 +444,6 @@ def test_interrupt_of_a_headless_cell_keeps_the_printed_partial_answer(kernel: K
     assert kernel.value("2 + 2") == 4
 
 
-def wait_for(kernel: Kernel, expr: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not kernel.value(expr):
-        assert time.monotonic() < deadline, f"never true: {expr}"
-        time.sleep(0.1)
-
-
 @pytest.mark.kernel
 def test_interrupt_while_no_cell_runs_stops_the_streaming_answer_and_keeps_it(
     kernel: Kernel,
@@ -458,7 +451,7 @@ def test_interrupt_while_no_cell_runs_stops_the_streaming_answer_and_keeps_it(
     assert kernel.execute(f"%%llm {TOUR} -o k8\nhi").reply["status"] == "ok"
     time.sleep(1.0)  # the cell has returned; the answer streams
     kernel.km.interrupt_kernel()
-    wait_for(kernel, "'k8' in dir()")  # -o binds when the answer ends
+    kernel.wait_for("'k8' in dir()")  # -o binds when the answer ends
     partial, reason = kernel.value("[k8.text, k8.finish_reason]")
     assert reason == "cancelled" and 0 < len(partial) < len(load_recording("tour"))
     assert kernel.value("1 + 1") == 2
@@ -474,7 +467,7 @@ def test_interrupt_while_a_cell_runs_interrupts_that_cell_and_the_answer_streams
     assert ex.reply["ename"] == "KeyboardInterrupt"
     assert kernel.value("w9.status") == "streaming"
     kernel.execute("w9.stop()")
-    wait_for(kernel, "w9.status == 'stopped'")
+    kernel.wait_for("w9.status == 'stopped'")
 
 
 @pytest.mark.kernel
@@ -482,7 +475,7 @@ def test_once_every_answer_has_ended_the_kernel_ignores_interrupt_between_cells_
     kernel: Kernel,
 ) -> None:
     assert kernel.execute("%%llm replay:short -O delay=0.002 -o k10\nhi").reply["status"] == "ok"
-    wait_for(kernel, "'k10' in dir()")
+    kernel.wait_for("'k10' in dir()")
     # What the kernel puts back when this cell ends: its own "ignore" again, not our handler.
     assert kernel.value("get_ipython().kernel.saved_sigint_handler is __import__('signal').SIG_IGN")
     kernel.km.interrupt_kernel()

@@ -8,7 +8,6 @@ call signature) is checked through its real SDK and the loopback wire server.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from llmwidgets import ChatWidget, StreamWidget
 from llmwidgets._widgets import protocol
 from llmwidgets._widgets.saved_copy import code_span, with_tool_cards
 from tests.recording_comm import RecordingComm
-from tests.support import FakeProvider, ended
+from tests.support import FakeProvider, ended, until
 
 pytestmark = pytest.mark.usefixtures("recorder")
 
@@ -50,13 +49,6 @@ def comm_of(w: Any) -> RecordingComm:
 
 def tool_messages(w: StreamWidget) -> list[dict[str, Any]]:
     return [m for m in comm_of(w).customs() if m["type"] == protocol.TOOL]
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 # -- cards on the wire -------------------------------------------------------------------------
